@@ -1,0 +1,247 @@
+package stages
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// Sink is the last stage of a chain: an io.Writer whose output becomes
+// visible only through Commit. Commit is called once, after everything
+// upstream finished cleanly; Abort discards what was written and may be
+// called at any time, from any goroutine, also after Commit (it is then a
+// no-op) and more than once. A Sink that offers io.ReaderFrom lets a copy
+// reach it without a buffer.
+type Sink interface {
+	io.Writer
+	Commit() error
+	Abort() error
+}
+
+// Committer is implemented by filter stages that publish output of their
+// own (a sum file): Run commits them after the sink, and aborts them with it.
+type Committer interface {
+	Commit() error
+	Abort() error
+}
+
+// WriteFilter builds a writer stage on top of dst. Closing the returned
+// writer finishes the stage's own stream but does not close dst.
+type WriteFilter func(dst io.Writer) (io.WriteCloser, error)
+
+// ReadFilter builds a reader stage on top of src. Closing the returned reader
+// releases the stage but does not close src.
+type ReadFilter func(src io.Reader) (io.ReadCloser, error)
+
+// Filter is one middle stage of a chain, in whichever direction is natural
+// to it. When Writer is nil, Reader is adapted with [PipeWriter].
+type Filter struct {
+	Name   string // used in errors; empty leaves errors as they are
+	Writer WriteFilter
+	Reader ReadFilter
+}
+
+// Chain describes source → filters → sink, copied by [Run].
+type Chain struct {
+	Source     io.Reader
+	SourceName string
+	Filters    []Filter
+	Sink       Sink
+	SinkName   string
+	// Buffer is the copy buffer used where no fast path applies; nil means
+	// DefaultBufferSize.
+	Buffer []byte
+}
+
+// StdoutSink returns a Sink that writes to w directly: nothing to commit,
+// nothing that Abort can take back. It keeps w's io.ReaderFrom.
+func StdoutSink(w io.Writer) Sink {
+	if rf, ok := w.(io.ReaderFrom); ok {
+		return plainSinkRF{plainSink{w}, rf}
+	}
+	return plainSink{w}
+}
+
+type plainSink struct{ io.Writer }
+
+func (plainSink) Commit() error { return nil }
+func (plainSink) Abort() error  { return nil }
+
+type plainSinkRF struct {
+	plainSink
+	rf io.ReaderFrom
+}
+
+func (s plainSinkRF) ReadFrom(r io.Reader) (int64, error) { return s.rf.ReadFrom(r) }
+
+// Run copies c.Source through c.Filters into c.Sink as one copy and returns
+// the number of bytes read from the source. The first error wins: every
+// filter is then closed, and the sink and every Committer filter are
+// aborted. Only when the copy and every filter's Close succeeded are the
+// sink and then the Committer filters (in chain order) committed.
+//
+// Run honours ctx between chunks; when ctx is done it also closes
+// c.Source if that is an io.Closer, to unblock a pending Read, and returns
+// ctx.Err(). Errors are wrapped in *Error with the stage's name where the
+// chain gives names.
+func Run(ctx context.Context, c Chain) (n int64, err error) {
+	if c.Source == nil || c.Sink == nil {
+		return 0, errors.New("stages: chain needs a source and a sink")
+	}
+	var sink Sink = c.Sink
+	if c.SinkName != "" {
+		sink = newNamedSink(c.SinkName, c.Sink)
+	}
+	// Build the writer stack from the sink upwards.
+	writers := make([]io.WriteCloser, len(c.Filters))
+	closed := make([]bool, len(c.Filters))
+	var top io.Writer = sink
+	abortAll := func(cause error) error {
+		for i, w := range writers {
+			if w != nil && !closed[i] {
+				closeAborted(w, cause)
+			}
+		}
+		var errs []error
+		for _, w := range writers {
+			if cm, ok := committer(w); ok {
+				errs = append(errs, cm.Abort())
+			}
+		}
+		errs = append(errs, c.Sink.Abort())
+		if aerr := errors.Join(errs...); aerr != nil {
+			return errors.Join(cause, aerr)
+		}
+		return cause
+	}
+	for i := len(c.Filters) - 1; i >= 0; i-- {
+		f := c.Filters[i]
+		var w io.WriteCloser
+		var ferr error
+		switch {
+		case f.Writer != nil:
+			w, ferr = f.Writer(top)
+		case f.Reader != nil:
+			w, ferr = PipeWriter(top, f.Reader)
+		default:
+			ferr = errors.New("stages: filter has neither Writer nor Reader")
+		}
+		if ferr != nil {
+			return 0, abortAll(Named(f.Name, ferr))
+		}
+		if f.Name != "" {
+			w = &namedWriter{name: f.Name, w: w}
+		}
+		writers[i] = w
+		top = w
+	}
+
+	if closer, ok := c.Source.(io.Closer); ok && ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() { closer.Close() })
+		defer stop()
+	}
+	n, err = Copy(ctx, top, c.Source, c.Buffer)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			err = cerr
+		} else {
+			err = Named(c.SourceName, err)
+		}
+		return n, abortAll(err)
+	}
+	// Close from the top down: each Close flushes into the next stage.
+	for i, w := range writers {
+		closed[i] = true
+		if cerr := w.Close(); cerr != nil {
+			return n, abortAll(Named(c.Filters[i].Name, cerr))
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return n, abortAll(err)
+	}
+	if err := sink.Commit(); err != nil {
+		return n, abortAll(err)
+	}
+	for i, w := range writers {
+		if cm, ok := committer(w); ok {
+			if err := cm.Commit(); err != nil {
+				return n, abortAll(Named(c.Filters[i].Name, err))
+			}
+		}
+	}
+	return n, nil
+}
+
+// closeAborted stops a writer stage after a failure elsewhere. A stage that
+// offers CloseWithError (like the adapters here) is told why.
+func closeAborted(w io.WriteCloser, cause error) {
+	if nw, ok := w.(*namedWriter); ok {
+		w = nw.w
+	}
+	if ce, ok := w.(interface{ CloseWithError(error) error }); ok {
+		ce.CloseWithError(cause)
+		return
+	}
+	w.Close()
+}
+
+func committer(w io.WriteCloser) (Committer, bool) {
+	if nw, ok := w.(*namedWriter); ok {
+		w = nw.w
+	}
+	cm, ok := w.(Committer)
+	return cm, ok
+}
+
+// namedWriter names the errors of one writer stage.
+type namedWriter struct {
+	name string
+	w    io.WriteCloser
+}
+
+func (n *namedWriter) Write(p []byte) (int, error) {
+	k, err := n.w.Write(p)
+	return k, Named(n.name, err)
+}
+
+func (n *namedWriter) Close() error { return Named(n.name, n.w.Close()) }
+
+// namedSink names the sink's errors. Its ReadFrom keeps the sink's fast
+// path; an error from it is the sink's when the sink says so (Err), and
+// otherwise the source's.
+type namedSink struct {
+	name string
+	s    Sink
+}
+
+type namedSinkRF struct {
+	namedSink
+	rf io.ReaderFrom
+}
+
+func newNamedSink(name string, s Sink) Sink {
+	ns := namedSink{name: name, s: s}
+	if rf, ok := s.(io.ReaderFrom); ok {
+		return &namedSinkRF{ns, rf}
+	}
+	return &ns
+}
+
+func (n *namedSink) Write(p []byte) (int, error) {
+	k, err := n.s.Write(p)
+	return k, Named(n.name, err)
+}
+func (n *namedSink) Commit() error { return Named(n.name, n.s.Commit()) }
+func (n *namedSink) Abort() error  { return Named(n.name, n.s.Abort()) }
+
+func (n *namedSinkRF) ReadFrom(r io.Reader) (int64, error) {
+	k, err := n.rf.ReadFrom(r)
+	if err != nil {
+		if e, ok := n.s.(interface{ Err() error }); ok && e.Err() != nil && errors.Is(err, e.Err()) {
+			err = Named(n.name, err)
+		}
+	}
+	return k, err
+}
+
+func isEOF(err error) bool { return err == io.EOF }
