@@ -1,0 +1,11 @@
+// Command fread: see man/fread.1 or `fread --help`.
+package main
+
+import (
+	"os"
+
+	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/cmd/internal/tools/fread"
+)
+
+func main() { os.Exit(cli.Main(fread.Tool, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }

@@ -1,0 +1,11 @@
+// Command fsink: see man/fsink.1 or `fsink --help`.
+package main
+
+import (
+	"os"
+
+	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/cmd/internal/tools/fsink"
+)
+
+func main() { os.Exit(cli.Main(fsink.Tool, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }

@@ -1,0 +1,85 @@
+// Package fsink defines the fsink tool: its flags, its help, and how its
+// sink stage is built from its words.
+package fsink
+
+import (
+	"io/fs"
+	"strconv"
+
+	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/stages/sink"
+	"github.com/spf13/pflag"
+)
+
+// Tool is fsink's definition.
+var Tool = &cli.Tool{
+	Name:    "fsink",
+	Usage:   "PATH",
+	Summary: "Write standard input to PATH atomically and durably, or not at all.",
+	Details: `The data goes to a temporary file beside PATH; only when the input ended
+cleanly is it fsynced and renamed over PATH, and the folder fsynced. On any
+error, and on SIGTERM, SIGINT or SIGHUP (unless ignored at start), the
+temporary file is removed and PATH is left as it was. PATH - writes to
+standard output, with none of these guarantees.`,
+	Define: define,
+}
+
+func define(fs *pflag.FlagSet) cli.Build {
+	noSync := fs.Bool("no-sync", false, "skip fsync: still atomic, but not durable across a crash")
+	noClobber := fs.BoolP("no-clobber", "n", false, "fail if PATH exists")
+	appendTo := fs.BoolP("append", "a", false, "append to PATH and fsync (not atomic)")
+	mode := fs.String("mode", "", "permission bits of PATH in octal (default: kept, or 0666 minus umask)")
+	allowEmpty := fs.Bool("allow-empty", false, "let an empty input replace a non-empty PATH")
+	follow := fs.Bool("follow", false, "if PATH is a symbolic link, replace its target")
+	return func(args []string, env *cli.Env) (*cli.Stage, error) {
+		if len(args) != 1 {
+			return nil, cli.Usagef("expected one PATH, got %d", len(args))
+		}
+		var opts []sink.Option
+		if *noSync {
+			opts = append(opts, sink.NoSync())
+		}
+		if *noClobber {
+			opts = append(opts, sink.NoClobber())
+		}
+		if *appendTo {
+			opts = append(opts, sink.Append())
+		}
+		if *allowEmpty {
+			opts = append(opts, sink.AllowEmpty())
+		}
+		if *follow {
+			opts = append(opts, sink.Follow())
+		}
+		if *mode != "" {
+			m, err := strconv.ParseUint(*mode, 8, 32)
+			if err != nil || m > 0o7777 {
+				return nil, cli.Usagef("invalid argument %q for \"--mode\" flag: not an octal mode", *mode)
+			}
+			opts = append(opts, sink.Mode(octalMode(uint32(m))))
+		}
+		if args[0] == "-" {
+			return &cli.Stage{}, nil
+		}
+		w, err := sink.Create(args[0], opts...)
+		if err != nil {
+			return nil, err
+		}
+		return &cli.Stage{Sink: w, Undo: []func() error{w.Abort}}, nil
+	}
+}
+
+// octalMode turns Unix mode bits (04755) into an fs.FileMode.
+func octalMode(m uint32) fs.FileMode {
+	fm := fs.FileMode(m & 0o777)
+	if m&0o4000 != 0 {
+		fm |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		fm |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		fm |= fs.ModeSticky
+	}
+	return fm
+}

@@ -1,0 +1,34 @@
+// Package sink is fpipe's sink stage: it writes a destination file
+// atomically and durably, or not at all.
+//
+// Create opens a temporary file beside the destination before any data
+// arrives (so a folder that cannot take it fails at once). Data streams into
+// it. Commit then sets the final mode (and owner), fsyncs the file, renames
+// it over the destination and fsyncs the folder; only then is the new
+// content in place. Abort, or any failure before the rename, removes the
+// temporary file and leaves the destination exactly as it was: same bytes,
+// same inode.
+//
+// # Temporary files
+//
+// The temporary file is named ".NAME.XXXXXXXXXXXX.fsink-tmp" (NAME is the
+// destination's name, shortened if long; X is random hex), created with
+// O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, and held under an exclusive
+// flock(2) while its writer lives. A writer killed with SIGKILL leaves it
+// behind; the next Create in that folder removes such leftovers, but only
+// those it can lock (so their writer is gone) and that are at least ten
+// seconds old (so a writer that has just created its file and not yet
+// locked it is never disturbed). Age alone never removes a file: a
+// throttled copy may run for days.
+//
+// # Destinations
+//
+// An existing destination keeps its permission bits and, when the process
+// may (root), its owner and group. A new one gets 0666 minus the umask, or
+// the Mode option. A destination that is a directory, a FIFO, a socket or a
+// device is refused; so is a symbolic link unless Follow is given, which
+// replaces the link's final target in the target's folder. A destination
+// with other hard links is replaced like any file: its name gets the new
+// content, and the other names keep the old content (as with any rename, and
+// as a backup rotation that shares unchanged files by hard links expects).
+package sink
