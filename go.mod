@@ -11,6 +11,7 @@ require (
 	github.com/zeebo/blake3 v0.2.4 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
+	golang.org/x/tools v0.38.0 // indirect
 	lukechampine.com/blake3 v1.4.1 // indirect
 	mvdan.cc/sh/v3 v3.14.1 // indirect
 )
