@@ -59,7 +59,7 @@ func PipeWriter(dst io.Writer, f ReadFilter) (io.WriteCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeWriter{pw: pw, done: make(chan struct{})}
+	p := &pipeWriter{pw: pw, stage: r, done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		_, err := io.Copy(dst, r)
@@ -81,9 +81,10 @@ func PipeWriter(dst io.Writer, f ReadFilter) (io.WriteCloser, error) {
 var errTrailing = errors.New("stage ended before its input")
 
 type pipeWriter struct {
-	pw   *io.PipeWriter
-	done chan struct{}
-	err  error // set before done is closed
+	pw    *io.PipeWriter
+	stage io.ReadCloser // what f built; Run commits it if it is a Committer
+	done  chan struct{}
+	err   error // set before done is closed
 }
 
 func (p *pipeWriter) Write(b []byte) (int, error) {

@@ -48,8 +48,8 @@ type Chain struct {
 	Filters    []Filter
 	Sink       Sink
 	SinkName   string
-	// Buffer is the copy buffer used where no fast path applies; nil means
-	// DefaultBufferSize.
+	// Buffer is the copy buffer used where no fast path applies; nil or
+	// empty means DefaultBufferSize.
 	Buffer []byte
 }
 
@@ -140,11 +140,19 @@ func Run(ctx context.Context, c Chain) (n int64, err error) {
 		stop := context.AfterFunc(ctx, func() { closer.Close() })
 		defer stop()
 	}
-	n, err = Copy(ctx, top, c.Source, c.Buffer)
+	// A failed write is a stage's error, never the source's; an
+	// io.ReaderFrom is left bare to keep the fast path.
+	var dst io.Writer = top
+	var ws *writeSide
+	if _, ok := top.(io.ReaderFrom); !ok {
+		ws = &writeSide{w: top}
+		dst = ws
+	}
+	n, err = Copy(ctx, dst, c.Source, c.Buffer)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			err = cerr
-		} else {
+		} else if ws == nil || !ws.failed {
 			err = Named(c.SourceName, err)
 		}
 		return n, abortAll(err)
@@ -189,8 +197,27 @@ func committer(w io.WriteCloser) (Committer, bool) {
 	if nw, ok := w.(*namedWriter); ok {
 		w = nw.w
 	}
+	if pw, ok := w.(*pipeWriter); ok { // a reader stage
+		cm, ok := pw.stage.(Committer)
+		return cm, ok
+	}
 	cm, ok := w.(Committer)
 	return cm, ok
+}
+
+// writeSide tells Run whether a write failed, so that it does not name the
+// source for an error that came from the stages below it.
+type writeSide struct {
+	w      io.Writer
+	failed bool
+}
+
+func (s *writeSide) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil || n < len(p) {
+		s.failed = true
+	}
+	return n, err
 }
 
 // namedWriter names the errors of one writer stage.

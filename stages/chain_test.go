@@ -330,6 +330,16 @@ func (c *committingWriter) Abort() error {
 	return nil
 }
 
+// pstage is a writer stage offered in the reader direction through Pipe, so
+// that Run puts both adapters around it.
+type pstage struct{ wstage }
+
+func (s *pstage) filter() Filter {
+	return Filter{Name: s.name, Reader: func(src io.Reader) (io.ReadCloser, error) {
+		return Pipe(src, s.build), nil
+	}}
+}
+
 // rstage is a reader stage for tests: it maps what it reads with fn and fails
 // where it is told to.
 type rstage struct {
@@ -467,6 +477,29 @@ func checkGoroutines(t *testing.T, before int) {
 	}
 }
 
+// runWithin runs Run in a goroutine and fails the test if it has not
+// returned within a few seconds (it would hang if a blocked source were not
+// closed).
+func runWithin(t *testing.T, ctx context.Context, c Chain) (int64, error) {
+	t.Helper()
+	type result struct {
+		n   int64
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := Run(ctx, c)
+		done <- result{n, err}
+	}()
+	select {
+	case r := <-done:
+		return r.n, r.err
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Run(...) still running 5s after the context was done, want it stopped")
+		return 0, nil
+	}
+}
+
 // happyChains are chains that succeed, with the output they make of in.
 var happyChains = []struct {
 	name   string
@@ -501,6 +534,13 @@ var happyChains = []struct {
 			return []stage{&rstage{fn: rot13}, &wstage{fn: upper, trailer: true}, &rstage{fn: rot13}}
 		},
 		want: func(in []byte) []byte { return fmt.Appendf(rot13(upper(rot13(in))), "[%d]", len(in)) },
+	},
+	{
+		name: "Pipe inside a reader",
+		stages: func() []stage {
+			return []stage{&wstage{name: "rot", fn: rot13}, &pstage{wstage{name: "up", fn: upper, trailer: true}}}
+		},
+		want: func(in []byte) []byte { return fmt.Appendf(upper(rot13(in)), "[%d]", len(in)) },
 	},
 }
 
@@ -720,6 +760,15 @@ func TestRunFilterError(t *testing.T) {
 		{"reader Close", "b", func() []stage {
 			return []stage{&wstage{name: "a"}, &rstage{name: "b", closeErr: errFilter}, &wstage{name: "c"}}
 		}},
+		{"Pipe stage constructor", "p", func() []stage {
+			return []stage{&wstage{name: "a"}, &pstage{wstage{name: "p", newErr: errFilter}}, &wstage{name: "c"}}
+		}},
+		{"Pipe stage Write", "p", func() []stage {
+			return []stage{&wstage{name: "a"}, &pstage{wstage{name: "p", writeErr: errFilter, limit: 1000}}, &wstage{name: "c"}}
+		}},
+		{"Pipe stage Close", "p", func() []stage {
+			return []stage{&wstage{name: "a"}, &pstage{wstage{name: "p", closeErr: errFilter}}, &wstage{name: "c"}}
+		}},
 		{"last writer Close", "c", func() []stage {
 			return []stage{&wstage{name: "a"}, &rstage{name: "b"}, &wstage{name: "c", closeErr: errFilter}}
 		}},
@@ -809,6 +858,7 @@ func TestRunSinkError(t *testing.T) {
 		{"writer reader writer", func() []stage {
 			return []stage{&wstage{name: "a", fn: upper}, &rstage{name: "b", fn: rot13}, &wstage{name: "c", trailer: true}}
 		}},
+		{"Pipe inside a reader", func() []stage { return []stage{&pstage{wstage{name: "p", fn: upper}}} }},
 	}
 	sources := []struct {
 		name string
@@ -849,16 +899,16 @@ func TestRunCommit(t *testing.T) {
 	t.Parallel()
 	in := testText(64 << 10)
 	tests := []struct {
-		name      string
-		source    func() io.Reader
-		sinkWrite error // the sink's Write fails after 1000 bytes
+		name       string
+		source     func() io.Reader
+		sinkWrite  error // the sink's Write fails after 1000 bytes
 		sinkCommit error
-		s1, s2    error // commit errors of the committers
-		s3        error
-		wantErr   error
-		wantStage string
-		commits   string   // the commits, in order
-		aborted   []string // what must have been aborted
+		s1, s2     error // commit errors of the committers
+		s3         error
+		wantErr    error
+		wantStage  string
+		commits    string   // the commits, in order
+		aborted    []string // what must have been aborted
 	}{
 		{
 			name:    "success",
@@ -881,13 +931,13 @@ func TestRunCommit(t *testing.T) {
 			aborted:   []string{"sink", "s1", "s2", "s3"},
 		},
 		{
-			name:      "sink Commit fails",
-			source:    func() io.Reader { return bytes.NewReader(in) },
+			name:       "sink Commit fails",
+			source:     func() io.Reader { return bytes.NewReader(in) },
 			sinkCommit: errSink,
-			wantErr:   errSink,
-			wantStage: "dst",
-			commits:   "sink.commit",
-			aborted:   []string{"sink", "s1", "s2", "s3"},
+			wantErr:    errSink,
+			wantStage:  "dst",
+			commits:    "sink.commit",
+			aborted:    []string{"sink", "s1", "s2", "s3"},
 		},
 		{
 			name:      "middle Committer fails",
@@ -938,8 +988,9 @@ func TestRunCommit(t *testing.T) {
 			if tt.wantErr == nil && log.only(".abort") != "" {
 				t.Errorf("aborts %q on success, want none", log.only(".abort"))
 			}
-			if closes := log.only(".close"); closes != "s1.close plain.close s2.close s3.close" {
-				t.Errorf("closes: %q, want each filter closed once, from the top", closes)
+			closedOnce(t, ss)
+			if closes := log.only(".close"); tt.wantErr == nil && closes != "s1.close plain.close s2.close s3.close" {
+				t.Errorf("closes: %q, want each filter closed from the top", closes)
 			}
 		})
 	}
@@ -987,7 +1038,7 @@ func TestRunContext(t *testing.T) {
 			}()
 			sink := &memSink{}
 			ss := c.stages()
-			n, err := Run(ctx, Chain{Source: src, SourceName: "src", Filters: filtersOf(ss), Sink: sink, SinkName: "dst"})
+			n, err := runWithin(t, ctx, Chain{Source: src, SourceName: "src", Filters: filtersOf(ss), Sink: sink, SinkName: "dst"})
 			if n != int64(len(in)) || !errors.Is(err, context.Canceled) {
 				t.Fatalf("Run(...) = %d, %v, want %d, %v", n, err, len(in), context.Canceled)
 			}
@@ -1002,7 +1053,7 @@ func TestRunContext(t *testing.T) {
 			src := newBlockingSource(in)
 			sink := &memSink{}
 			ss := c.stages()
-			_, err := Run(ctx, Chain{Source: src, Filters: filtersOf(ss), Sink: sink})
+			_, err := runWithin(t, ctx, Chain{Source: src, Filters: filtersOf(ss), Sink: sink})
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("Run(...) = %v, want %v", err, context.DeadlineExceeded)
 			}

@@ -19,8 +19,11 @@ const chunk = 8 << 20
 // when it is closed, which is how a caller cancels it), and a dst that is an
 // io.ReaderFrom reads through an *io.LimitedReader in chunks, a form that
 // *os.File recognises for copy_file_range and splice. buf is used for the
-// plain loop; nil means a buffer of DefaultBufferSize.
+// plain loop; nil or empty means a buffer of DefaultBufferSize.
 func Copy(ctx context.Context, dst io.Writer, src io.Reader, buf []byte) (int64, error) {
+	if len(buf) == 0 {
+		buf = nil // io.CopyBuffer would panic, and the loop below spin
+	}
 	if ctx.Done() == nil {
 		if buf == nil {
 			return io.Copy(dst, src)
