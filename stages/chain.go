@@ -54,7 +54,8 @@ type Chain struct {
 }
 
 // StdoutSink returns a Sink that writes to w directly: nothing to commit,
-// nothing that Abort can take back. It keeps w's io.ReaderFrom.
+// nothing that Abort can take back. It keeps w's io.ReaderFrom, and its
+// Unwrap method returns w.
 func StdoutSink(w io.Writer) Sink {
 	if rf, ok := w.(io.ReaderFrom); ok {
 		return plainSinkRF{plainSink{w}, rf}
@@ -65,7 +66,11 @@ func StdoutSink(w io.Writer) Sink {
 type plainSink struct{ io.Writer }
 
 func (plainSink) Commit() error { return nil }
-func (plainSink) Abort() error  { return nil }
+
+// Unwrap returns the writer the sink writes to, so that a source can find
+// an *os.File behind it and let the kernel move the data.
+func (s plainSink) Unwrap() io.Writer { return s.Writer }
+func (plainSink) Abort() error        { return nil }
 
 type plainSinkRF struct {
 	plainSink

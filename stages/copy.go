@@ -3,6 +3,7 @@ package stages
 import (
 	"context"
 	"io"
+	"os"
 )
 
 // DefaultBufferSize is the copy buffer used when the fast paths do not apply.
@@ -24,7 +25,15 @@ func Copy(ctx context.Context, dst io.Writer, src io.Reader, buf []byte) (int64,
 	if len(buf) == 0 {
 		buf = nil // io.CopyBuffer would panic, and the loop below spin
 	}
+	// An *os.File source goes to the destination's ReadFrom first: the
+	// file's own WriteTo moves data in the kernel only to sockets, while a
+	// ReadFrom (ours, or a socket's) can splice or copy_file_range from it.
+	_, srcFile := src.(*os.File)
+	rf, dstRF := dst.(io.ReaderFrom)
 	if ctx.Done() == nil {
+		if srcFile && dstRF {
+			return rf.ReadFrom(src)
+		}
 		if buf == nil {
 			return io.Copy(dst, src)
 		}
@@ -33,14 +42,14 @@ func Copy(ctx context.Context, dst io.Writer, src io.Reader, buf []byte) (int64,
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	if wt, ok := src.(io.WriterTo); ok {
+	if wt, ok := src.(io.WriterTo); ok && !(srcFile && dstRF) {
 		n, err := wt.WriteTo(dst)
 		if cerr := ctx.Err(); cerr != nil {
 			return n, cerr
 		}
 		return n, err
 	}
-	if rf, ok := dst.(io.ReaderFrom); ok {
+	if dstRF {
 		var total int64
 		lr := &io.LimitedReader{R: src}
 		for {

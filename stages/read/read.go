@@ -188,7 +188,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 // where it can (see the package doc). It implements io.WriterTo.
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
-	dstFile, _ := w.(*os.File)
+	dstFile, _ := unwrap(w).(*os.File)
 	dstPipe := dstFile != nil && zerocopy.IsPipe(dstFile)
 	if dstPipe {
 		zerocopy.GrowPipe(dstFile)
@@ -450,6 +450,19 @@ func (r *Reader) Close() error {
 	r.closed = true
 	r.mu.Unlock()
 	return nil
+}
+
+// unwrap finds the writer behind writers that pass bytes on unchanged and
+// say so with an Unwrap method (like stages.StdoutSink).
+func unwrap(w io.Writer) io.Writer {
+	for range 8 {
+		u, ok := w.(interface{ Unwrap() io.Writer })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
+	return w
 }
 
 func unwrapPath(err error) error {
