@@ -117,6 +117,12 @@ func Message(err error) string {
 		case "/dev/stdin":
 			return "read error: " + pe.Err.Error()
 		}
+		if strings.HasPrefix(pe.Path, "|") { // a pipe between two stages (os.Pipe names them |0 and |1)
+			if pe.Op == "read" {
+				return "reading from the stage before: " + pe.Err.Error()
+			}
+			return "writing to the stage after: " + pe.Err.Error()
+		}
 		return pe.Path + ": " + pe.Err.Error()
 	}
 	if se, ok := err.(*stages.Error); ok {

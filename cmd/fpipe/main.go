@@ -1,0 +1,10 @@
+// Command fpipe: see man/fpipe.1 or `fpipe --help`.
+package main
+
+import (
+	"os"
+
+	"github.com/fpipe/fpipe/cmd/internal/runner"
+)
+
+func main() { os.Exit(runner.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }

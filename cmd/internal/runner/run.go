@@ -1,0 +1,500 @@
+// Package runner is fpipe: it runs a whole pipeline, written as in sh, in
+// one process where it can, all or nothing. fpipe's own tools run in-process
+// from the same definitions their binaries use, stacked so that a run of
+// them is one copy; other commands run as child processes joined by pipes.
+// The sink (and any other stage's committed output, such as fsum -o's sum
+// file) commits only after every stage, in-process or child, has finished
+// cleanly.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/cmd/internal/tools"
+	"github.com/fpipe/fpipe/stages"
+	"github.com/spf13/pflag"
+)
+
+// newTool is fpipe's own command-line definition, bound to o.
+func newTool(o *options) *cli.Tool {
+	return &cli.Tool{
+		Name:    "fpipe",
+		Usage:   "'PIPELINE' | -f FILE",
+		Summary: "Run a pipeline of commands joined by |, all or nothing.",
+		Details: `PIPELINE is written as in sh, in one argument: simple commands joined by |,
+with sh's quotes and escapes. fpipe's tools run inside fpipe; other commands
+run as child processes. The last stage's output (fsink) and every other
+committed output (fsum -o) are committed only when every stage ended cleanly
+and every child exited 0; otherwise nothing is committed and fpipe exits 1
+with the first cause. Tools run inside fpipe: ` + toolNames(),
+		Define: func(fs *pflag.FlagSet) cli.Build { defineFlags(fs, o); return nil },
+	}
+}
+
+func toolNames() string {
+	var names []string
+	for n := range tools.All {
+		names = append(names, n)
+	}
+	sortStrings(names)
+	return strings.Join(names, ", ") + "."
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+type options struct {
+	file    string
+	verbose bool
+	quiet   bool
+	grace   time.Duration
+}
+
+func defineFlags(fs *pflag.FlagSet, o *options) {
+	fs.StringVarP(&o.file, "file", "f", "", "read the pipeline from FILE (# comments and \\ line continuations allowed)")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print every stage's status at the end, like bash's PIPESTATUS")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "do not warn that a pipeline without fsink at its end is not atomic")
+	fs.DurationVar(&o.grace, "grace", 5*time.Second, "how long children get after SIGTERM before SIGKILL")
+}
+
+// maxPipelineFile bounds what -f reads: a pipeline, not data.
+const maxPipelineFile = 1 << 20
+
+// Main runs fpipe with args and returns its exit status.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var o options
+	tool := newTool(&o)
+	_, fs, help, version, err := tool.Parse(args, stderr)
+	if err != nil {
+		return usage(stderr, err)
+	}
+	if help {
+		tool.Help(stdout, fs)
+		return cli.ExitOK
+	}
+	if version {
+		fmt.Fprintf(stdout, "fpipe (fpipe) %s\n", cli.Version())
+		return cli.ExitOK
+	}
+	var src string
+	switch {
+	case o.file != "" && fs.NArg() == 0:
+		b, err := readSmall(o.file)
+		if err != nil {
+			fmt.Fprintf(stderr, "fpipe: %s\n", cli.Message(err))
+			return cli.ExitFailure
+		}
+		src = b
+	case o.file == "" && fs.NArg() == 1:
+		src = fs.Arg(0)
+	default:
+		return usage(stderr, errors.New("give the pipeline as one argument, or -f FILE"))
+	}
+	cmds, err := Parse(src)
+	if err != nil {
+		return usage(stderr, err)
+	}
+	p := &pipeline{opts: o, stdin: stdin, stdout: stdout, stderr: stderr}
+	return p.run(cmds)
+}
+
+func readSmall(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxPipelineFile+1))
+	if err != nil {
+		return "", err
+	}
+	if len(b) > maxPipelineFile {
+		return "", fmt.Errorf("%s: larger than %d bytes: not a pipeline", name, maxPipelineFile)
+	}
+	return string(b), nil
+}
+
+func usage(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "fpipe: %s\nTry 'fpipe --help' for more information.\n", err)
+	return cli.ExitUsage
+}
+
+// stage is one command of the pipeline.
+type stage struct {
+	n    int
+	name string // "stage 2 (fgz -d)"
+	cmd  Command
+	tool *cli.Tool
+	st   *cli.Stage // in-process
+	proc *exec.Cmd  // child
+
+	status string      // for -v
+	exited atomic.Bool // the child has been waited for
+}
+
+func (s *stage) inProcess() bool { return s.tool != nil }
+
+type pipeline struct {
+	opts   options
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	stages []*stage
+
+	ctx      context.Context
+	cancel   context.CancelFunc
+	gate     *gate
+	closers  []io.Closer // pipe ends the parent holds, closed on failure
+	mu       sync.Mutex
+	finished chan struct{} // closed when every stage has ended
+}
+
+func (p *pipeline) run(cmds []Command) int {
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	defer p.cancel()
+	p.finished = make(chan struct{})
+	for i, c := range cmds {
+		s := &stage{n: i + 1, cmd: c, name: fmt.Sprintf("stage %d (%s)", i+1, c.Text), status: "ok"}
+		if t, ok := tools.All[c.Args[0]]; ok {
+			s.tool = t
+		}
+		p.stages = append(p.stages, s)
+	}
+
+	// Catch signals before anything is created that a signal must undo.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, cli.Signals()...)
+	defer signal.Stop(sigs)
+
+	if code := p.build(); code != cli.ExitOK {
+		p.undoAll()
+		return code
+	}
+	last := p.stages[len(p.stages)-1]
+	if !(last.inProcess() && last.st.Sink != nil) && !p.opts.quiet {
+		fmt.Fprintf(p.stderr, "fpipe: the last stage is not fsink: its output cannot be made atomic\n")
+	}
+
+	p.gate = newGate()
+	var wg sync.WaitGroup
+	if err := p.start(&wg); err != nil {
+		p.gate.fail(-1, err)
+	}
+	p.gate.seal()
+
+	var sigErr error
+	var sig syscall.Signal
+	select {
+	case s := <-sigs:
+		sig = s.(syscall.Signal)
+		sigErr = fmt.Errorf("%s: stopped, nothing committed", cli.SignalName(sig))
+		p.gate.fail(-1, sigErr)
+	case <-p.gate.settled:
+	}
+	if p.gate.err() != nil {
+		p.stopAll()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	defer close(p.finished)
+	select {
+	case <-done:
+	case s := <-sigs:
+		if sig == 0 {
+			sig = s.(syscall.Signal)
+			sigErr = fmt.Errorf("%s: stopped, nothing committed", cli.SignalName(sig))
+			p.gate.fail(-1, sigErr)
+			p.stopAll()
+		}
+		<-done
+	}
+	for _, s := range p.stages {
+		if s.inProcess() && s.st.Close != nil {
+			s.st.Close()
+		}
+	}
+	if p.opts.verbose {
+		for _, s := range p.stages {
+			fmt.Fprintf(p.stderr, "fpipe: %s: %s\n", s.name, s.status)
+		}
+	}
+	if sig != 0 {
+		fmt.Fprintf(p.stderr, "fpipe: %s\n", cli.Message(sigErr))
+		return 128 + int(sig)
+	}
+	if err := p.gate.err(); err != nil {
+		fmt.Fprintf(p.stderr, "fpipe: %s\n", cli.Message(err))
+		return cli.ExitFailure
+	}
+	return cli.ExitOK
+}
+
+// build parses every in-process stage's flags and builds it; it checks
+// that sources come first and sinks last, and finds the children.
+func (p *pipeline) build() int {
+	n := len(p.stages)
+	for i, s := range p.stages {
+		if !s.inProcess() {
+			path, err := exec.LookPath(s.cmd.Args[0])
+			if err != nil {
+				fmt.Fprintf(p.stderr, "fpipe: %s: %s\n", s.name, cli.Message(errors.Unwrap(err)))
+				return cli.ExitFailure
+			}
+			s.proc = exec.Command(path, s.cmd.Args[1:]...)
+			s.proc.Args[0] = s.cmd.Args[0]
+			s.proc.Stderr = p.stderr
+			continue
+		}
+		build, fs, help, version, err := s.tool.Parse(s.cmd.Args[1:], p.stderr)
+		if err == nil && (help || version) {
+			err = errors.New("--help and --version are not for a pipeline stage")
+		}
+		if err != nil {
+			return usage(p.stderr, fmt.Errorf("%s: %v", s.name, err))
+		}
+		env := &cli.Env{Ctx: p.ctx, Stderr: p.stderr, Tool: "fpipe: " + s.name}
+		if i == 0 {
+			env.Stdin = p.stdin
+		}
+		if i == n-1 {
+			env.Stdout = p.stdout
+		}
+		st, err := build(fs.Args(), env)
+		if err != nil {
+			var ue *cli.UsageError
+			if errors.As(err, &ue) {
+				return usage(p.stderr, fmt.Errorf("%s: %v", s.name, err))
+			}
+			fmt.Fprintf(p.stderr, "fpipe: %s: %s\n", s.name, cli.Message(err))
+			return cli.ExitFailure
+		}
+		s.st = st
+		switch {
+		case st.Job != nil:
+			return usage(p.stderr, fmt.Errorf("%s: this form of %s is not a stream stage", s.name, s.tool.Name))
+		case st.Source != nil && i != 0:
+			return usage(p.stderr, fmt.Errorf("%s: %s reads no input, so it must be the first stage", s.name, s.tool.Name))
+		case st.Sink != nil && i != n-1:
+			return usage(p.stderr, fmt.Errorf("%s: %s writes no output, so it must be the last stage", s.name, s.tool.Name))
+		}
+	}
+	return cli.ExitOK
+}
+
+// undoAll takes back what built stages prepared (temporary files).
+func (p *pipeline) undoAll() {
+	for _, s := range p.stages {
+		if s.inProcess() && s.st != nil {
+			for _, u := range s.st.Undo {
+				u()
+			}
+		}
+	}
+}
+
+// stopAll stops everything after a failure: undo committed outputs not yet
+// committed, close the parent's pipe ends, and terminate children (SIGTERM,
+// then SIGKILL after the grace period).
+func (p *pipeline) stopAll() {
+	p.cancel()
+	p.undoAll()
+	p.mu.Lock()
+	for _, c := range p.closers {
+		c.Close()
+	}
+	p.mu.Unlock()
+	for _, s := range p.stages {
+		if s.proc != nil && s.proc.Process != nil {
+			s.proc.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	go func() {
+		timer := time.NewTimer(p.opts.grace)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-p.finished:
+			return
+		}
+		for _, s := range p.stages {
+			if s.proc != nil && s.proc.Process != nil && !s.exited.Load() {
+				s.proc.Process.Kill()
+			}
+		}
+	}()
+}
+
+func (p *pipeline) hold(c io.Closer) {
+	p.mu.Lock()
+	p.closers = append(p.closers, c)
+	p.mu.Unlock()
+}
+
+// start wires the stages together and starts them: each run of in-process
+// stages becomes one stages.Run in a goroutine; children start with pipes.
+func (p *pipeline) start(wg *sync.WaitGroup) error {
+	n := len(p.stages)
+	// in[i] is what stage i reads (nil: fpipe's stdin), out[i] what it writes.
+	in := make([]*os.File, n)
+	out := make([]*os.File, n)
+	for i := 0; i+1 < n; i++ {
+		if p.stages[i].inProcess() && p.stages[i+1].inProcess() {
+			continue // same segment
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		out[i], in[i+1] = w, r
+		p.hold(r)
+		p.hold(w)
+	}
+	// Children.
+	for i, s := range p.stages {
+		if s.proc == nil {
+			continue
+		}
+		if in[i] != nil {
+			s.proc.Stdin = in[i]
+		} else {
+			s.proc.Stdin = p.stdin
+		}
+		if out[i] != nil {
+			s.proc.Stdout = out[i]
+		} else {
+			s.proc.Stdout = p.stdout
+		}
+		id := p.gate.add()
+		if err := s.proc.Start(); err != nil {
+			s.status = cli.Message(err)
+			p.gate.fail(id, stages.Named(s.name, err))
+			continue
+		}
+		// The child has its own copies of its pipe ends.
+		if in[i] != nil {
+			in[i].Close()
+		}
+		if out[i] != nil {
+			out[i].Close()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.proc.Wait()
+			s.exited.Store(true)
+			if err == nil {
+				p.gate.done(id)
+				return
+			}
+			s.status = childStatus(s.proc.ProcessState)
+			p.gate.failChild(id, stages.Named(s.name, errors.New(s.status)), s.proc.ProcessState)
+		}()
+	}
+	// Segments of in-process stages.
+	for i := 0; i < n; {
+		if !p.stages[i].inProcess() {
+			i++
+			continue
+		}
+		j := i
+		for j+1 < n && p.stages[j+1].inProcess() {
+			j++
+		}
+		p.startSegment(wg, i, j, in[i], out[j])
+		i = j + 1
+	}
+	return nil
+}
+
+func childStatus(ps *os.ProcessState) string {
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return "killed by " + cli.SignalName(ws.Signal())
+	}
+	return fmt.Sprintf("exited with status %d", ps.ExitCode())
+}
+
+// startSegment runs stages i..j (all in-process) as one chain.
+func (p *pipeline) startSegment(wg *sync.WaitGroup, i, j int, in, out *os.File) {
+	first, last := p.stages[i], p.stages[j]
+	part := p.gate.add()
+	var outOnce sync.Once
+	finish := func() {
+		outOnce.Do(func() {
+			if out != nil {
+				out.Close() // the next child sees the end of its input
+			}
+		})
+	}
+	arrive := func() error {
+		finish()
+		p.gate.done(part)
+		return p.gate.wait()
+	}
+	c := stages.Chain{SourceName: first.name, SinkName: last.name}
+	switch {
+	case first.st.Source != nil:
+		c.Source = first.st.Source
+	case in != nil:
+		c.Source = in
+	default:
+		c.Source = p.stdin
+	}
+	switch {
+	case last.st.Sink != nil:
+		c.Sink = gateSink(last.st.Sink, arrive)
+	case out != nil:
+		c.Sink = stages.StdoutSink(out)
+	default:
+		c.Sink = stages.StdoutSink(p.stdout)
+	}
+	for k := i; k <= j; k++ {
+		if f := p.stages[k].st.Filter; f != nil {
+			g := *f
+			g.Name = p.stages[k].name
+			g.Writer = gateWriter(f, arrive)
+			if g.Writer != nil {
+				g.Reader = nil
+			}
+			c.Filters = append(c.Filters, g)
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, err := stages.Run(p.ctx, c)
+		finish()
+		if err != nil {
+			for k := i; k <= j; k++ {
+				p.stages[k].status = "stopped"
+			}
+			var se *stages.Error
+			if errors.As(err, &se) {
+				for k := i; k <= j; k++ {
+					if p.stages[k].name == se.Stage {
+						p.stages[k].status = "failed: " + cli.Message(se.Err)
+					}
+				}
+			}
+			p.gate.fail(part, err)
+			return
+		}
+		p.gate.done(part)
+	}()
+}
