@@ -281,9 +281,8 @@ func TestFsinkRace(t *testing.T) {
 	}
 }
 
-// TestFsinkUpstreamFails: in a shell pipe with pipefail, an upstream failure
-// that leaves an empty stream keeps the destination; documented limit: a
-// truncated non-empty stream is committed by a lone fsink.
+// TestFsinkEmptyUpstream: an upstream failure in a shell pipe keeps the
+// destination (the relay tells fsink; the empty-input rule would too).
 func TestFsinkEmptyUpstream(t *testing.T) {
 	dir := t.TempDir()
 	old, ino := oldDest(t, dir, "backup")
@@ -294,7 +293,7 @@ func TestFsinkEmptyUpstream(t *testing.T) {
 		t.Errorf("exit %d, want 1; output %s", exitCode(err), out)
 	}
 	if !strings.Contains(string(out), "fread: missing-file: no such file or directory") ||
-		!strings.Contains(string(out), "fsink: backup: empty input would replace a non-empty file") {
+		!strings.Contains(string(out), "fsink: the stage before failed: fread: missing-file: no such file or directory") {
 		t.Errorf("output %q lacks fread's and fsink's messages", out)
 	}
 	checkIntact(t, dir, "backup", old, ino)

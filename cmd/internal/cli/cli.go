@@ -17,6 +17,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/fpipe/fpipe/cmd/internal/relay"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/spf13/pflag"
 )
@@ -53,15 +54,20 @@ type Env struct {
 
 	mu     sync.Mutex
 	warned bool
+	first  string // the first line Warn printed
 }
 
 // Warn reports a problem that does not stop the tool, as "tool: message",
 // and makes it exit 1 at the end.
 func (e *Env) Warn(err error) {
+	line := e.Tool + ": " + Message(err)
 	e.mu.Lock()
 	e.warned = true
+	if e.first == "" {
+		e.first = line
+	}
 	e.mu.Unlock()
-	fmt.Fprintf(e.Stderr, "%s: %s\n", e.Tool, Message(err))
+	fmt.Fprintln(e.Stderr, line)
 }
 
 // Warned reports whether Warn was called.
@@ -75,7 +81,8 @@ func (e *Env) Warned() bool {
 // the fields that apply; what it leaves nil is standard input (Source) or
 // standard output (Sink) when the tool runs alone.
 type Stage struct {
-	Source io.Reader      // a source: the tool reads no standard input
+	Source io.Reader      // a source: the tool reads no standard input...
+	Stdin  bool           // ...unless it says so here (fread -)
 	Filter *stages.Filter // a filter between its input and its output
 	Sink   stages.Sink    // a sink: the tool writes no standard output
 	// Job is a tool run that is not a stream stage (fsum FILE...); when set,
@@ -182,18 +189,39 @@ func Version() string {
 
 // Main runs t as a program: parse args, build the stage, run it from stdin
 // to stdout, print errors as "tool: what: why", and return the exit status.
+//
+// In a shell pipe of fpipe's tools, Main relays failures (package relay):
+// when the tool fails and its stdout is a pipe, it leaves a note for the
+// tool after it; when its stdin is a pipe and a note from the tool before it
+// is there at the end of input, it fails too, before committing anything.
+// A tool whose stdout is a pipe, or that has something to undo, catches
+// SIGINT, SIGTERM and SIGHUP (unless ignored at start) to do so.
 func Main(t *Tool, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	inFile, _ := stdin.(*os.File)
+	outFile, _ := stdout.(*os.File)
+	code, why := run(t, args, stdin, stdout, stderr, inFile, outFile)
+	if code != ExitOK && outFile != nil {
+		if err := relay.Leave(outFile, why); err != nil {
+			fmt.Fprintf(stderr, "%s: cannot tell the next stage about this failure: %s\n", t.Name, Message(err))
+		}
+	}
+	return code
+}
+
+// run is Main without the relay's note; it returns the exit status and,
+// on failure, the line that says why.
+func run(t *Tool, args []string, stdin io.Reader, stdout, stderr io.Writer, inFile, outFile *os.File) (int, string) {
 	build, fs, help, version, err := t.Parse(args, stderr)
 	if err != nil {
-		return usage(t, stderr, err)
+		return usage(t, stderr, err), t.Name + ": " + err.Error()
 	}
 	if help {
 		t.Help(stdout, fs)
-		return ExitOK
+		return ExitOK, ""
 	}
 	if version {
 		fmt.Fprintf(stdout, "%s (fpipe) %s\n", t.Name, Version())
-		return ExitOK
+		return ExitOK, ""
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -202,42 +230,56 @@ func Main(t *Tool, args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	if err != nil {
 		var ue *UsageError
 		if errors.As(err, &ue) {
-			return usage(t, stderr, err)
+			return usage(t, stderr, err), t.Name + ": " + err.Error()
 		}
-		fmt.Fprintf(stderr, "%s: %s\n", t.Name, Message(err))
-		return ExitFailure
+		return fail(t, stderr, err)
 	}
-	if len(st.Undo) > 0 {
-		stop := catchSignals(t.Name, stderr, cancel, st.Undo)
+	if len(st.Undo) > 0 || (outFile != nil && isPipe(outFile)) {
+		stop := catchSignals(t.Name, stderr, cancel, st.Undo, outFile)
 		defer stop()
 	}
-	err = runStage(ctx, st, stdin, stdout)
+	readsStdin := st.Job == nil && (st.Source == nil || st.Stdin) && inFile != nil && isPipe(inFile)
+	err = runStage(ctx, st, stdin, stdout, readsStdin)
 	if st.Close != nil {
 		if cerr := st.Close(); err == nil {
 			err = cerr
 		}
 	}
+	if err != nil && readsStdin {
+		relay.Take(inFile) // a note from the stage before is moot now
+	}
 	switch {
 	case err != nil && !reported(err):
-		fmt.Fprintf(stderr, "%s: %s\n", t.Name, Message(err))
-		return ExitFailure
+		return fail(t, stderr, err)
 	case err != nil || env.Warned():
-		return ExitFailure
+		return ExitFailure, env.firstWarning(err)
 	}
-	return ExitOK
+	return ExitOK, ""
 }
 
-// reported tells whether err says its problems were printed already:
-// ErrReported, or an error with a Reported method that returns true.
-func reported(err error) bool {
-	if errors.Is(err, ErrReported) {
-		return true
+func fail(t *Tool, stderr io.Writer, err error) (int, string) {
+	var ue *UpstreamError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "%s: %s\n", t.Name, Message(err))
+		return ExitFailure, ue.Why // pass the first cause on, not a chain of them
 	}
-	var r interface{ Reported() bool }
-	return errors.As(err, &r) && r.Reported()
+	line := t.Name + ": " + Message(err)
+	fmt.Fprintln(stderr, line)
+	return ExitFailure, line
 }
 
-func runStage(ctx context.Context, st *Stage, stdin io.Reader, stdout io.Writer) error {
+// UpstreamError is the failure of a tool whose stage before it, in a shell
+// pipe, failed and said so (package relay).
+type UpstreamError struct{ Why string }
+
+func (e *UpstreamError) Error() string { return "the stage before failed: " + e.Why }
+
+func isPipe(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&fs.ModeNamedPipe != 0
+}
+
+func runStage(ctx context.Context, st *Stage, stdin io.Reader, stdout io.Writer, readsStdin bool) error {
 	if st.Job != nil {
 		return st.Job(ctx)
 	}
@@ -248,11 +290,71 @@ func runStage(ctx context.Context, st *Stage, stdin io.Reader, stdout io.Writer)
 	if c.Sink == nil {
 		c.Sink = stages.StdoutSink(stdout)
 	}
+	if readsStdin {
+		c.Sink = relaySink(c.Sink, stdin.(*os.File))
+	}
 	if st.Filter != nil {
 		c.Filters = []stages.Filter{*st.Filter}
 	}
 	_, err := stages.Run(ctx, c)
 	return err
+}
+
+// relaySink checks, before the sink commits, whether the stage before
+// (writing into in) left a failure note; if so the commit fails. It keeps
+// the sink's ReaderFrom, Err and Unwrap.
+func relaySink(s stages.Sink, in *os.File) stages.Sink {
+	return &checkedSink{Sink: s, in: in}
+}
+
+type checkedSink struct {
+	stages.Sink
+	in *os.File
+}
+
+func (c *checkedSink) Commit() error {
+	if why, ok := relay.Take(c.in); ok {
+		return &UpstreamError{Why: why}
+	}
+	return c.Sink.Commit()
+}
+
+// ReadFrom uses the sink's own ReadFrom when it has one.
+func (c *checkedSink) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Sink.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Sink}, r)
+}
+
+// Err is the sink's sticky write error, if it keeps one.
+func (c *checkedSink) Err() error {
+	if e, ok := c.Sink.(interface{ Err() error }); ok {
+		return e.Err()
+	}
+	return nil
+}
+
+// Unwrap is the writer behind the sink, when the sink passes bytes on
+// unchanged (stages.StdoutSink).
+func (c *checkedSink) Unwrap() io.Writer {
+	if u, ok := c.Sink.(interface{ Unwrap() io.Writer }); ok {
+		return u.Unwrap()
+	}
+	return struct{ io.Writer }{c.Sink}
+}
+
+// firstWarning is the first problem Warn reported, or err's message.
+func (e *Env) firstWarning(err error) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.first != "" {
+		return e.first
+	}
+	if err != nil {
+		return e.Tool + ": " + Message(err)
+	}
+	return e.Tool + ": failed"
 }
 
 func usage(t *Tool, stderr io.Writer, err error) int {
@@ -273,9 +375,10 @@ func Signals() []os.Signal {
 	return sigs
 }
 
-// catchSignals undoes and exits 128+signal on the first caught signal. The
-// undo functions must be safe to call while the stage is running.
-func catchSignals(tool string, stderr io.Writer, cancel func(), undo []func() error) (stop func()) {
+// catchSignals undoes, leaves a relay note on out (if a pipe), and exits
+// 128+signal on the first caught signal. The undo functions must be safe
+// to call while the stage is running.
+func catchSignals(tool string, stderr io.Writer, cancel func(), undo []func() error, out *os.File) (stop func()) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, Signals()...)
 	done := make(chan struct{})
@@ -289,7 +392,14 @@ func catchSignals(tool string, stderr io.Writer, cancel func(), undo []func() er
 				}
 			}
 			sig := s.(syscall.Signal)
-			fmt.Fprintf(stderr, "%s: %s: stopped, nothing committed\n", tool, SignalName(sig))
+			line := fmt.Sprintf("%s: %s: stopped", tool, SignalName(sig))
+			if len(undo) > 0 {
+				line += ", nothing committed"
+			}
+			fmt.Fprintln(stderr, line)
+			if out != nil {
+				relay.Leave(out, line)
+			}
 			os.Exit(128 + int(sig))
 		case <-done:
 		}
@@ -308,4 +418,14 @@ func SignalName(s syscall.Signal) string {
 		return "SIGHUP"
 	}
 	return s.String()
+}
+
+// reported tells whether err says its problems were printed already:
+// ErrReported, or an error with a Reported method that returns true.
+func reported(err error) bool {
+	if errors.Is(err, ErrReported) {
+		return true
+	}
+	var r interface{ Reported() bool }
+	return errors.As(err, &r) && r.Reported()
 }

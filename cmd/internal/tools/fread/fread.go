@@ -4,6 +4,7 @@ package fread
 
 import (
 	"os"
+	"slices"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
 	"github.com/fpipe/fpipe/stages/read"
@@ -47,6 +48,6 @@ func define(fs *pflag.FlagSet) cli.Build {
 		if err != nil {
 			return nil, cli.Usagef("%v", err)
 		}
-		return &cli.Stage{Source: r, Close: r.Close}, nil
+		return &cli.Stage{Source: r, Close: r.Close, Stdin: len(args) == 0 || slices.Contains(args, read.Stdin)}, nil
 	}
 }
