@@ -1,0 +1,11 @@
+// Command fsum: see man/fsum.1 or `fsum --help`.
+package main
+
+import (
+	"os"
+
+	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/cmd/internal/tools/fsum"
+)
+
+func main() { os.Exit(cli.Main(fsum.Tool, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }

@@ -1,0 +1,206 @@
+package fsum
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/stages/sum"
+)
+
+// buildCheck is fsum --check SUMFILE...: sha256sum -c.
+func (f *flags) buildCheck(args []string, env *cli.Env, algos []sum.Algorithm, explicit bool) (*cli.Stage, error) {
+	switch {
+	case f.tag:
+		return nil, cli.Usagef("the --tag option is meaningless when verifying checksums")
+	case f.zero:
+		return nil, cli.Usagef("the --zero option is not supported when verifying checksums")
+	case f.binary || f.text:
+		return nil, cli.Usagef("the --binary and --text options are meaningless when verifying checksums")
+	case len(algos) > 1:
+		return nil, cli.Usagef("--check takes at most one --algo (tagged lines name their own)")
+	}
+	for _, fl := range []string{"out", "name", "verify", "no-sync"} {
+		if f.given(fl) {
+			return nil, cli.Usagef("--%s does not apply to --check", fl)
+		}
+	}
+	if len(args) == 0 {
+		args = []string{"-"}
+	}
+	op, err := f.opener(env)
+	if err != nil {
+		return nil, err
+	}
+	c := &checker{
+		flags: f, env: env, op: op, def: algos[0], explicit: explicit,
+		tty: isTerminal(env.Stdout), buf: make([]byte, bufSize), sumFiles: args,
+	}
+	return &cli.Stage{Job: c.run, Close: op.close}, nil
+}
+
+type checker struct {
+	*flags
+	env      *cli.Env
+	op       *opener
+	def      sum.Algorithm
+	explicit bool
+	tty      bool
+	buf      []byte
+	line     []byte
+	failed   bool
+	sumFiles []string
+}
+
+func (c *checker) run(ctx context.Context) error {
+	for _, name := range c.sumFiles {
+		if err := c.checkFile(ctx, name); err != nil {
+			return err
+		}
+	}
+	if c.failed {
+		return cli.ErrReported
+	}
+	return nil
+}
+
+// warn prints "fsum: msg" without marking the run as failed.
+func (c *checker) warn(format string, a ...any) {
+	fmt.Fprintf(c.env.Stderr, "%s: %s\n", c.env.Tool, fmt.Sprintf(format, a...))
+}
+
+func (c *checker) print(name, result string) error {
+	c.line = append(c.line[:0], checkName(name, c.tty)...)
+	c.line = append(c.line, ": "...)
+	c.line = append(c.line, result...)
+	c.line = append(c.line, '\n')
+	_, err := c.env.Stdout.Write(c.line)
+	if err != nil {
+		return &fs.PathError{Op: "write", Path: "/dev/stdout", Err: unwrapPath(err)}
+	}
+	return nil
+}
+
+// checkFile checks one sum file. It returns only errors that end the run
+// (writing standard output, cancellation); the rest is counted and printed.
+func (c *checker) checkFile(ctx context.Context, sumFile string) error {
+	var r io.Reader
+	display := sumFile
+	isStdin := sumFile == "-"
+	if isStdin {
+		r, display = c.env.Stdin, "standard input"
+	} else {
+		fh, err := os.Open(sumFile)
+		if err != nil {
+			c.warn("%s", pathErr(sumFile, err))
+			c.failed = true
+			return nil
+		}
+		defer fh.Close()
+		r = fh
+	}
+	sc := sum.NewScanner(r, sum.NewParser(c.def, c.explicit))
+	var formatted, misformatted, unreadable, mismatched, matched int
+	for {
+		l, err := sc.Next()
+		if err == io.EOF {
+			break
+		}
+		if err == nil && isStdin && l.Name == "-" {
+			err = sum.ErrMalformed
+		}
+		if errors.Is(err, sum.ErrMalformed) {
+			misformatted++
+			if c.flags.warn {
+				c.warn("%s: %d: improperly formatted %s checksum line", quote(display), sc.Line(), c.def.Tag())
+			}
+			continue
+		}
+		if err != nil {
+			c.warn("%s", pathErr(display, err))
+			c.failed = true
+			return nil
+		}
+		formatted++
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rd, closeFile, err := c.op.open(l.Name, true)
+		var got []sum.Sum
+		if err == nil {
+			got, err = hashReader(ctx, rd, []sum.Algorithm{l.Algorithm}, c.buf)
+			closeFile()
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+		switch {
+		case err != nil && c.ignoreMissing && errors.Is(err, fs.ErrNotExist):
+			continue
+		case errors.Is(err, errNotRegular):
+			unreadable++
+			if !c.status {
+				if err := c.print(l.Name, "FAILED not a regular file"); err != nil {
+					return err
+				}
+			}
+		case err != nil:
+			unreadable++
+			c.warn("%s", pathErr(l.Name, err))
+			if !c.status {
+				if err := c.print(l.Name, "FAILED open or read"); err != nil {
+					return err
+				}
+			}
+		case !bytes.Equal(got[0].Digest, l.Digest):
+			mismatched++
+			if !c.status {
+				if err := c.print(l.Name, "FAILED"); err != nil {
+					return err
+				}
+			}
+		default:
+			matched++
+			if !c.status && !c.quiet {
+				if err := c.print(l.Name, "OK"); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if formatted == 0 {
+		c.warn("%s: no properly formatted checksum lines found", quote(display))
+		c.failed = true
+		return nil
+	}
+	if !c.status {
+		if misformatted > 0 {
+			c.warn("WARNING: %s", plural(misformatted, "line is", "lines are", "improperly formatted"))
+		}
+		if unreadable > 0 {
+			c.warn("WARNING: %s", plural(unreadable, "listed file", "listed files", "could not be read"))
+		}
+		if mismatched > 0 {
+			c.warn("WARNING: %s", plural(mismatched, "computed checksum", "computed checksums", "did NOT match"))
+		}
+		if c.ignoreMissing && matched+mismatched == 0 {
+			c.warn("%s: no file was verified", quote(display))
+		}
+	}
+	if matched == 0 || mismatched > 0 || unreadable > 0 || (c.strict && misformatted > 0) {
+		c.failed = true
+	}
+	return nil
+}
+
+func plural(n int, one, many, rest string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s %s", n, one, rest)
+	}
+	return fmt.Sprintf("%d %s %s", n, many, rest)
+}
