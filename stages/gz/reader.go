@@ -1,0 +1,474 @@
+package gz
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+
+	"github.com/klauspost/compress/flate"
+)
+
+// ReaderOption configures a Reader.
+type ReaderOption func(*readerConfig) error
+
+type readerConfig struct {
+	maxOutput int64
+	bufSize   int
+}
+
+// MaxOutput makes the Reader fail with ErrTooLarge instead of producing
+// more than n bytes of output; exactly n bytes are fine. Default: no limit.
+// n must not be negative.
+func MaxOutput(n int64) ReaderOption {
+	return func(c *readerConfig) error {
+		if n < 0 {
+			return fmt.Errorf("gz: negative output limit %d", n)
+		}
+		c.maxOutput = n
+		return nil
+	}
+}
+
+// InputBuffer sets the size of the buffer the compressed input is read
+// through, between 4 KiB and 16 MiB. Default DefaultInputBuffer.
+func InputBuffer(n int) ReaderOption {
+	return func(c *readerConfig) error {
+		if n < 4<<10 || n > 16<<20 {
+			return fmt.Errorf("gz: input buffer %d out of range %d-%d", n, 4<<10, 16<<20)
+		}
+		c.bufSize = n
+		return nil
+	}
+}
+
+// DefaultInputBuffer is the default size of the Reader's input buffer.
+const DefaultInputBuffer = 128 << 10
+
+// Errors of the Reader. Each is returned wrapped in an *Error that gives
+// the offset in the input where the problem is.
+var (
+	ErrEmpty           = errors.New("empty input, not gzip data")
+	ErrNotGzip         = errors.New("not in gzip format")
+	ErrTruncated error = truncated{} // also matches io.ErrUnexpectedEOF
+	ErrHeader          = errors.New("invalid gzip header")
+	ErrCorrupt         = errors.New("corrupt deflate data")
+	ErrChecksum        = errors.New("crc32 mismatch")
+	ErrLength          = errors.New("length mismatch")
+	ErrTrailing        = errors.New("trailing garbage after gzip data")
+	ErrTooLarge        = errors.New("output exceeds the limit")
+	// ErrReadClosed is returned by a Read after Close.
+	ErrReadClosed = errors.New("gz: read after close")
+)
+
+type truncated struct{}
+
+func (truncated) Error() string        { return "unexpected end of gzip data" }
+func (truncated) Is(target error) bool { return target == io.ErrUnexpectedEOF }
+
+// Error is a problem in the gzip data: what (Err, one of the Err* values
+// above) and where (Offset, in bytes from the first byte the Reader read).
+type Error struct {
+	Offset int64
+	Err    error
+	Detail string // more about it; may be empty
+}
+
+func (e *Error) Error() string {
+	s := e.Err.Error()
+	if e.Err != ErrNotGzip && e.Err != ErrEmpty {
+		s += fmt.Sprintf(" at offset %d", e.Offset)
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+// Unwrap returns Err.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Reader decompresses gzip data (RFC 1952). It reads every member of a
+// multi-member stream (as `cat a.gz b.gz` makes) and returns their data as
+// one stream; after the last member it accepts zero bytes up to the end of
+// the input (padding of tapes and block devices), and fails on anything
+// else (ErrTrailing). Header fields FEXTRA, FNAME and FCOMMENT are skipped
+// and FHCRC is checked. Each member's CRC-32 and length are checked when
+// its trailer is read; the data before it has been returned by then, so a
+// consumer must not treat its output as good before the Reader returned
+// io.EOF (fpipe's sink commits only then).
+//
+// Errors in the data are *Error values; a failure of the underlying reader
+// is returned as it is. Errors are sticky. The Reader reads its input
+// through a buffer and may read past the end of the gzip data only to check
+// what follows it. Memory use is fixed (the buffer and a 32 KiB window),
+// whatever the size of the output. A Reader is for one goroutine.
+type Reader struct {
+	cr   countReader
+	br   *bufio.Reader
+	fl   io.ReadCloser // flate decompressor; also flate.Resetter and io.WriterTo
+	max  int64         // output limit
+	out  int64         // output so far
+	crc  uint32        // of the current member's data
+	size uint32        // of the current member's data, mod 2^32
+
+	members   int   // members started
+	bodyStart int64 // offset of the current member's deflate data
+	inBody    bool
+	err       error // sticky; io.EOF at a clean end
+	cw        crcWriter
+}
+
+var (
+	_ io.ReadCloser = (*Reader)(nil)
+	_ io.WriterTo   = (*Reader)(nil)
+)
+
+// NewReader returns a Reader of the gzip data in r. It reads nothing yet
+// and fails only on an invalid option. Close does not close r.
+func NewReader(r io.Reader, opts ...ReaderOption) (*Reader, error) {
+	c := readerConfig{maxOutput: math.MaxInt64, bufSize: DefaultInputBuffer}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return nil, err
+		}
+	}
+	z := &Reader{max: c.maxOutput}
+	z.cr.r = r
+	z.br = bufio.NewReaderSize(&z.cr, c.bufSize)
+	z.cw.z = z
+	return z, nil
+}
+
+// countReader counts the bytes read through it.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// pos is the offset of the next byte the Reader will look at.
+func (z *Reader) pos() int64 { return z.cr.n - int64(z.br.Buffered()) }
+
+func (z *Reader) errAt(off int64, kind error, detail string) error {
+	return &Error{Offset: off, Err: kind, Detail: detail}
+}
+
+// truncatedOr maps the end of the input to ErrTruncated at its offset.
+func (z *Reader) truncatedOr(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return z.errAt(z.pos(), ErrTruncated, "")
+	}
+	return err
+}
+
+// Read reads decompressed data into p.
+func (z *Reader) Read(p []byte) (int, error) {
+	for {
+		if z.err != nil {
+			return 0, z.err
+		}
+		if !z.inBody {
+			z.err = z.header()
+			continue
+		}
+		if len(p) == 0 {
+			return 0, nil
+		}
+		q := p
+		if left := z.max - z.out; int64(len(q)) > left {
+			q = q[:left+1] // one byte more tells whether the limit is passed
+		}
+		n, err := z.fl.Read(q)
+		if left := z.max - z.out; int64(n) > left {
+			n = int(left)
+			z.err = z.errAt(z.pos(), ErrTooLarge, fmt.Sprintf("more than %d bytes", z.max))
+		}
+		z.account(q[:n])
+		if z.err != nil {
+			return n, z.err
+		}
+		switch {
+		case err == io.EOF:
+			z.err = z.trailer()
+		case err != nil:
+			z.err = z.bodyErr(err)
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+}
+
+func (z *Reader) account(p []byte) {
+	z.crc = crc32.Update(z.crc, crc32.IEEETable, p)
+	z.size += uint32(len(p))
+	z.out += int64(len(p))
+}
+
+// crcWriter is what WriteTo hands the decompressor: it keeps the checksum
+// and the limit, and remembers a failure of the destination.
+type crcWriter struct {
+	z    *Reader
+	w    io.Writer
+	werr error
+}
+
+func (c *crcWriter) Write(p []byte) (int, error) {
+	z := c.z
+	var limit error
+	if left := z.max - z.out; int64(len(p)) > left {
+		p = p[:left]
+		limit = z.errAt(z.pos(), ErrTooLarge, fmt.Sprintf("more than %d bytes", z.max))
+	}
+	n, err := c.w.Write(p)
+	z.account(p[:n])
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		c.werr = err
+		return n, err
+	}
+	if limit != nil {
+		c.werr = limit
+		return n, limit
+	}
+	return n, nil
+}
+
+// WriteTo writes the decompressed data to w until the end of the input or
+// an error, and returns the number of bytes written. It saves a copy
+// compared with Read.
+func (z *Reader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	z.cw.w = w
+	defer func() { z.cw.w = nil }()
+	for {
+		if z.err != nil {
+			if z.err == io.EOF {
+				return total, nil
+			}
+			return total, z.err
+		}
+		if !z.inBody {
+			z.err = z.header()
+			continue
+		}
+		z.cw.werr = nil
+		before := z.out
+		_, err := z.fl.(io.WriterTo).WriteTo(&z.cw)
+		total += z.out - before
+		switch {
+		case z.cw.werr != nil:
+			z.err = z.cw.werr
+		case err == nil:
+			z.err = z.trailer()
+		default:
+			z.err = z.bodyErr(err)
+		}
+	}
+}
+
+// bodyErr maps an error of the deflate decoder.
+func (z *Reader) bodyErr(err error) error {
+	var ce flate.CorruptInputError
+	if errors.As(err, &ce) {
+		// ce counts the bytes the decoder consumed; the last one is bad.
+		return z.errAt(z.bodyStart+max(int64(ce)-1, 0), ErrCorrupt, "")
+	}
+	return z.truncatedOr(err)
+}
+
+// trailer checks the end of a member; nil means read the next header.
+func (z *Reader) trailer() error {
+	z.inBody = false
+	off := z.pos()
+	var t [8]byte
+	if _, err := io.ReadFull(z.br, t[:]); err != nil {
+		return z.truncatedOr(err)
+	}
+	crc, size := binary.LittleEndian.Uint32(t[:4]), binary.LittleEndian.Uint32(t[4:])
+	crcBad, sizeBad := crc != z.crc, size != z.size
+	switch {
+	case crcBad && sizeBad:
+		return z.errAt(off, ErrLength, fmt.Sprintf("trailer says %d bytes (mod 2^32), data has %d; and crc32 %08x, data has %08x", size, z.size, crc, z.crc))
+	case sizeBad:
+		return z.errAt(off, ErrLength, fmt.Sprintf("trailer says %d bytes (mod 2^32), data has %d", size, z.size))
+	case crcBad:
+		return z.errAt(off, ErrChecksum, fmt.Sprintf("trailer says %08x, data has %08x", crc, z.crc))
+	}
+	return nil
+}
+
+// Header flags (RFC 1952 section 2.3.1).
+const (
+	flagText    = 1 << 0
+	flagHCRC    = 1 << 1
+	flagExtra   = 1 << 2
+	flagName    = 1 << 3
+	flagComment = 1 << 4
+	flagsKnown  = flagText | flagHCRC | flagExtra | flagName | flagComment
+)
+
+// header reads a member header, or the end of the input after the last
+// member (io.EOF), or zero padding up to the end of the input.
+func (z *Reader) header() error {
+	start := z.pos()
+	b0, err := z.br.ReadByte()
+	if err == io.EOF {
+		if z.members == 0 {
+			return z.errAt(0, ErrEmpty, "")
+		}
+		return io.EOF
+	}
+	if err != nil {
+		return err
+	}
+	if b0 == 0 && z.members > 0 {
+		return z.padding()
+	}
+	b1, err := z.br.ReadByte()
+	switch {
+	case err == io.EOF && b0 == 0x1f:
+		return z.errAt(z.pos(), ErrTruncated, "")
+	case err == io.EOF:
+	case err != nil:
+		return err
+	}
+	if b0 != 0x1f || b1 != 0x8b || err != nil {
+		if z.members == 0 {
+			return z.errAt(0, ErrNotGzip, "")
+		}
+		return z.errAt(start, ErrTrailing, "")
+	}
+	var h [10]byte
+	h[0], h[1] = b0, b1
+	if _, err := io.ReadFull(z.br, h[2:]); err != nil {
+		return z.truncatedOr(err)
+	}
+	if h[2] != 8 {
+		return z.errAt(start+2, ErrHeader, fmt.Sprintf("unknown compression method %d", h[2]))
+	}
+	flg := h[3]
+	if flg&^flagsKnown != 0 {
+		return z.errAt(start+3, ErrHeader, fmt.Sprintf("reserved flags %#02x set", flg&^flagsKnown))
+	}
+	z.members++
+	hcrc := crc32.Update(0, crc32.IEEETable, h[:])
+	if flg&flagExtra != 0 {
+		var x [2]byte
+		if _, err := io.ReadFull(z.br, x[:]); err != nil {
+			return z.truncatedOr(err)
+		}
+		hcrc = crc32.Update(hcrc, crc32.IEEETable, x[:])
+		if hcrc, err = z.skip(hcrc, int(binary.LittleEndian.Uint16(x[:]))); err != nil {
+			return z.truncatedOr(err)
+		}
+	}
+	for _, f := range []byte{flagName, flagComment} {
+		if flg&f != 0 {
+			if hcrc, err = z.skipString(hcrc); err != nil {
+				return z.truncatedOr(err)
+			}
+		}
+	}
+	if flg&flagHCRC != 0 {
+		off := z.pos()
+		var x [2]byte
+		if _, err := io.ReadFull(z.br, x[:]); err != nil {
+			return z.truncatedOr(err)
+		}
+		if got, want := binary.LittleEndian.Uint16(x[:]), uint16(hcrc); got != want {
+			return z.errAt(off, ErrHeader, fmt.Sprintf("header crc16 is %04x, header has %04x", got, want))
+		}
+	}
+	z.bodyStart = z.pos()
+	if z.fl == nil {
+		z.fl = flate.NewReader(z.br)
+	} else if err := z.fl.(flate.Resetter).Reset(z.br, nil); err != nil {
+		return err
+	}
+	z.crc, z.size, z.inBody = 0, 0, true
+	return nil
+}
+
+// skip discards n bytes of the header, adding them to the header CRC.
+func (z *Reader) skip(hcrc uint32, n int) (uint32, error) {
+	for n > 0 {
+		b, err := z.br.Peek(min(n, z.br.Size()))
+		if len(b) == 0 && err != nil {
+			return hcrc, noEOF(err)
+		}
+		hcrc = crc32.Update(hcrc, crc32.IEEETable, b)
+		z.br.Discard(len(b))
+		n -= len(b)
+	}
+	return hcrc, nil
+}
+
+// skipString discards a NUL-terminated header string of any length.
+func (z *Reader) skipString(hcrc uint32) (uint32, error) {
+	for {
+		b, err := z.br.ReadSlice(0)
+		hcrc = crc32.Update(hcrc, crc32.IEEETable, b)
+		switch err {
+		case nil:
+			return hcrc, nil
+		case bufio.ErrBufferFull:
+			continue
+		}
+		return hcrc, noEOF(err)
+	}
+}
+
+// padding accepts zero bytes up to the end of the input; anything else is
+// trailing garbage, reported at its first non-zero byte.
+func (z *Reader) padding() error {
+	for {
+		n := z.br.Buffered()
+		if n == 0 {
+			if _, err := z.br.Peek(1); err != nil {
+				if err == io.EOF {
+					return io.EOF
+				}
+				return err
+			}
+			continue
+		}
+		b, _ := z.br.Peek(n)
+		for i, c := range b {
+			if c != 0 {
+				return z.errAt(z.pos()+int64(i), ErrTrailing, "")
+			}
+		}
+		z.br.Discard(n)
+	}
+}
+
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// Members is the number of gzip members started so far.
+func (z *Reader) Members() int { return z.members }
+
+// Close releases the Reader; it does not close the underlying reader. Read
+// and WriteTo fail after Close.
+func (z *Reader) Close() error {
+	if z.err == nil || z.err == io.EOF {
+		z.err = ErrReadClosed
+	}
+	return nil
+}
