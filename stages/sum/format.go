@@ -29,13 +29,12 @@ type Format struct {
 // backslash and newline are escaped, and a carriage return is written as
 // it is. With Zero nothing is escaped.
 func (f Format) AppendLine(dst []byte, a Algorithm, digest []byte, name string) []byte {
-	esc := false
+	esc, set := false, "\\\n\r"
 	if !f.Zero {
 		if a == BLAKE3 && !f.Tag {
-			esc = strings.ContainsAny(name, "\\\n")
-		} else {
-			esc = NeedsEscape(name)
+			set = "\\\n"
 		}
+		esc = strings.ContainsAny(name, set)
 	}
 	if esc {
 		dst = append(dst, '\\')
@@ -43,7 +42,7 @@ func (f Format) AppendLine(dst []byte, a Algorithm, digest []byte, name string) 
 	if f.Tag {
 		dst = append(dst, a.Tag()...)
 		dst = append(dst, " ("...)
-		dst = appendName(dst, name, esc)
+		dst = appendName(dst, name, esc, set)
 		dst = append(dst, ") = "...)
 		dst = hex.AppendEncode(dst, digest)
 	} else {
@@ -53,7 +52,7 @@ func (f Format) AppendLine(dst []byte, a Algorithm, digest []byte, name string) 
 		} else {
 			dst = append(dst, "  "...)
 		}
-		dst = appendName(dst, name, esc)
+		dst = appendName(dst, name, esc, set)
 	}
 	if f.Zero {
 		return append(dst, 0)
@@ -68,14 +67,20 @@ func NeedsEscape(name string) bool { return strings.ContainsAny(name, "\\\n\r") 
 // Escape returns name with backslash, newline and carriage return written
 // as \\, \n and \r, as in a sum line that starts with a backslash. Other
 // bytes are kept.
-func Escape(name string) string { return string(appendName(nil, name, true)) }
+func Escape(name string) string { return string(appendName(nil, name, true, "\\\n\r")) }
 
-func appendName(dst []byte, name string, esc bool) []byte {
+// appendName appends name, with the characters of set escaped if esc.
+func appendName(dst []byte, name string, esc bool, set string) []byte {
 	if !esc {
 		return append(dst, name...)
 	}
 	for i := 0; i < len(name); i++ {
-		switch c := name[i]; c {
+		c := name[i]
+		if strings.IndexByte(set, c) < 0 {
+			dst = append(dst, c)
+			continue
+		}
+		switch c {
 		case '\\':
 			dst = append(dst, `\\`...)
 		case '\n':
