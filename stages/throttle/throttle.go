@@ -1,0 +1,429 @@
+package throttle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"sync"
+	"time"
+)
+
+// MaxDefaultBurst is the largest burst chosen when none is given.
+const MaxDefaultBurst = 64 << 10
+
+// DefaultBufferSize is the buffer Writer.ReadFrom reads into.
+const DefaultBufferSize = 128 << 10
+
+// ErrClosed is returned by a Write or Read that was waiting, or that came
+// after Close.
+var ErrClosed = errors.New("throttle: closed")
+
+// DefaultBurst is the burst used for rate when none is given: a tenth of a
+// second of the rate, at most MaxDefaultBurst, at least one byte.
+func DefaultBurst(rate int64) int64 {
+	return max(1, min(rate/10, MaxDefaultBurst))
+}
+
+// Option configures a Writer or Reader.
+type Option func(*config) error
+
+type config struct {
+	burst   int64 // 0: DefaultBurst of the rate, following SetRate
+	ctx     context.Context
+	bufSize int
+}
+
+// Burst sets the most bytes that may leave at once, and so the most the
+// bucket holds. It must be at least 1. Default: DefaultBurst(rate),
+// recomputed when the rate changes. A burst given here stays as it is.
+func Burst(n int64) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("throttle: burst must be at least 1 byte, not %d", n)
+		}
+		c.burst = n
+		return nil
+	}
+}
+
+// Context makes a wait end with ctx.Err() when ctx is done. Default:
+// context.Background(), so only Close ends a wait early.
+func Context(ctx context.Context) Option {
+	return func(c *config) error {
+		if ctx == nil {
+			return errors.New("throttle: nil context")
+		}
+		c.ctx = ctx
+		return nil
+	}
+}
+
+// BufferSize sets the size of the buffer that Writer.ReadFrom allocates on
+// its first call (default DefaultBufferSize). It must be at least 1.
+func BufferSize(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("throttle: buffer size must be at least 1, not %d", n)
+		}
+		c.bufSize = n
+		return nil
+	}
+}
+
+func newConfig(rate int64, opts []Option) (*config, *limiter, error) {
+	c := &config{ctx: context.Background(), bufSize: DefaultBufferSize}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, nil, err
+		}
+	}
+	l, err := newLimiter(rate, c.burst)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, l, nil
+}
+
+// CheckRate reports whether rate bytes per second with the given burst (0:
+// the default burst) is a limit this package can hold: rate and burst at
+// least 1, and a burst that lasts less than a century at the rate.
+func CheckRate(rate, burst int64) error {
+	if rate < 1 {
+		return fmt.Errorf("throttle: rate must be at least 1 byte per second, not %d", rate)
+	}
+	if burst == 0 {
+		burst = DefaultBurst(rate)
+	}
+	if burst < 1 {
+		return fmt.Errorf("throttle: burst must be at least 1 byte, not %d", burst)
+	}
+	if _, ok := duration(burst, rate); !ok {
+		return fmt.Errorf("throttle: a burst of %d bytes lasts too long at %d bytes per second", burst, rate)
+	}
+	return nil
+}
+
+// maxDuration bounds the time one burst may last (146 years).
+const maxDuration = 1 << 62
+
+// duration is how long n bytes last at rate, in whole nanoseconds rounded
+// down; ok is false when that exceeds maxDuration.
+func duration(n, rate int64) (time.Duration, bool) {
+	hi, lo := bits.Mul64(uint64(n), uint64(time.Second))
+	if hi >= uint64(rate) {
+		return 0, false
+	}
+	q, _ := bits.Div64(hi, lo, uint64(rate))
+	if q > maxDuration {
+		return 0, false
+	}
+	return time.Duration(q), true
+}
+
+// limiter is a token bucket kept as the moment it was (or would have been)
+// empty: at time t it holds rate×(t−empty) bytes, at most burst. empty is
+// held exactly, as a time plus frac/rate nanoseconds (0 ≤ frac < rate).
+type limiter struct {
+	mu         sync.Mutex
+	rate       int64
+	burst      int64
+	fixedBurst bool
+	started    bool
+	empty      time.Time
+	frac       uint64
+	changed    chan struct{} // closed and replaced by SetRate
+	closed     chan struct{}
+	closeOnce  sync.Once
+}
+
+func newLimiter(rate, burst int64) (*limiter, error) {
+	if err := CheckRate(rate, burst); err != nil {
+		return nil, err
+	}
+	l := &limiter{rate: rate, burst: burst, fixedBurst: burst != 0,
+		changed: make(chan struct{}), closed: make(chan struct{})}
+	if burst == 0 {
+		l.burst = DefaultBurst(rate)
+	}
+	return l, nil
+}
+
+// clamp keeps the bucket at most full at now, exactly: it holds
+// (now−empty)×rate − frac nanobytes, at most burst×1e9. Callers hold mu.
+func (l *limiter) clamp(now time.Time) {
+	e := now.Sub(l.empty)
+	if e <= 0 {
+		return
+	}
+	rate := uint64(l.rate)
+	hi, lo := bits.Mul64(uint64(e), rate)
+	lo, borrow := bits.Sub64(lo, l.frac, 0)
+	hi -= borrow
+	bhi, blo := bits.Mul64(uint64(l.burst), uint64(time.Second))
+	if hi < bhi || hi == bhi && lo <= blo {
+		return
+	}
+	// Full: empty = now − burst/rate, as whole ns and a remainder.
+	q, r := bits.Div64(bhi, blo, rate) // CheckRate: fits
+	if r == 0 {
+		l.empty, l.frac = now.Add(-time.Duration(q)), 0
+	} else {
+		l.empty, l.frac = now.Add(-time.Duration(q)-1), rate-r
+	}
+}
+
+// after returns empty advanced by the time n bytes last at the rate.
+// Callers hold mu; n ≤ burst.
+func (l *limiter) after(n int64) (time.Time, uint64) {
+	hi, lo := bits.Mul64(uint64(n), uint64(time.Second))
+	lo, carry := bits.Add64(lo, l.frac, 0)
+	hi += carry
+	q, r := bits.Div64(hi, lo, uint64(l.rate))
+	return l.empty.Add(time.Duration(q)), r
+}
+
+// take waits until the bucket holds min(want, burst) bytes, removes them,
+// and returns how many it removed.
+func (l *limiter) take(ctx context.Context, want int) (int, error) {
+	for {
+		select {
+		case <-l.closed:
+			return 0, ErrClosed
+		default:
+		}
+		l.mu.Lock()
+		n := min(int64(want), l.burst)
+		now := time.Now()
+		if !l.started {
+			l.started, l.empty, l.frac = true, now, 0
+		}
+		l.clamp(now)
+		due, frac := l.after(n)
+		if !due.After(now) {
+			l.empty, l.frac = due, frac
+			l.mu.Unlock()
+			return int(n), nil
+		}
+		changed := l.changed
+		l.mu.Unlock()
+
+		t := time.NewTimer(due.Sub(now))
+		select {
+		case <-t.C:
+		case <-changed:
+			t.Stop()
+		case <-l.closed:
+			t.Stop()
+			return 0, ErrClosed
+		case <-ctx.Done():
+			t.Stop()
+			return 0, ctx.Err()
+		}
+	}
+}
+
+func (l *limiter) setRate(rate int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	burst := l.burst
+	if !l.fixedBurst {
+		burst = DefaultBurst(rate)
+	}
+	if err := CheckRate(rate, burst); err != nil {
+		return err
+	}
+	if l.started {
+		// Keep what the bucket holds now, at most the new burst.
+		now := time.Now()
+		l.clamp(now)
+		el := uint64(now.Sub(l.empty))
+		hi, lo := bits.Mul64(el, uint64(l.rate))
+		held, _ := bits.Div64(hi, lo, uint64(time.Second)) // el ≤ burst/rate: fits
+		held = min(held, uint64(burst))
+		d, _ := duration(int64(held), rate)
+		l.empty, l.frac = now.Add(-d), 0
+	}
+	l.rate, l.burst = rate, burst
+	close(l.changed)
+	l.changed = make(chan struct{})
+	return nil
+}
+
+func (l *limiter) limits() (rate, burst int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rate, l.burst
+}
+
+func (l *limiter) close() { l.closeOnce.Do(func() { close(l.closed) }) }
+
+// Writer passes what is written to it on to the writer it wraps, at no
+// more than its rate. Writes and ReadFrom must come from one goroutine at a
+// time; SetRate, Rate, Burst and Close are safe from any goroutine.
+type Writer struct {
+	dst     io.Writer
+	l       *limiter
+	ctx     context.Context
+	bufSize int
+	buf     []byte
+	err     error
+}
+
+var (
+	_ io.WriteCloser = (*Writer)(nil)
+	_ io.ReaderFrom  = (*Writer)(nil)
+	_ io.ReadCloser  = (*Reader)(nil)
+)
+
+// NewWriter returns a Writer that writes to dst at most rate bytes per
+// second. It fails if rate is below 1 or an option is invalid.
+func NewWriter(dst io.Writer, rate int64, opts ...Option) (*Writer, error) {
+	c, l, err := newConfig(rate, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{dst: dst, l: l, ctx: c.ctx, bufSize: c.bufSize}, nil
+}
+
+// Write writes p to the wrapped writer in pieces no larger than the burst,
+// each once the bucket holds it. It returns how much the wrapped writer
+// took. Errors are sticky: the wrapped writer's, ErrClosed, or the
+// context's.
+func (w *Writer) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	var n int
+	for len(p) > 0 {
+		k, err := w.l.take(w.ctx, len(p))
+		if err != nil {
+			w.err = err
+			return n, err
+		}
+		m, err := w.dst.Write(p[:k])
+		n += m
+		if err == nil && m < k {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			w.err = err
+			return n, err
+		}
+		p = p[k:]
+	}
+	return n, nil
+}
+
+// ReadFrom copies r to the wrapped writer through a buffer of BufferSize
+// bytes, as Write would, until io.EOF (which it does not return) or an
+// error.
+func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.buf == nil {
+		w.buf = make([]byte, w.bufSize)
+	}
+	var n int64
+	for {
+		nr, rerr := r.Read(w.buf)
+		if nr > 0 {
+			nw, werr := w.Write(w.buf[:nr])
+			n += int64(nw)
+			if werr != nil {
+				return n, werr
+			}
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
+}
+
+// Close ends any wait with ErrClosed and makes later writes fail. It does
+// not close the wrapped writer, and returns nil.
+func (w *Writer) Close() error {
+	w.l.close()
+	return nil
+}
+
+// SetRate changes the rate to rate bytes per second (and the burst, unless
+// it was given with Burst). A piece that is waiting is re-timed at once;
+// what the bucket holds is kept, up to the new burst. It fails, changing
+// nothing, when CheckRate would. Safe for concurrent use.
+func (w *Writer) SetRate(rate int64) error { return w.l.setRate(rate) }
+
+// Rate is the current rate in bytes per second.
+func (w *Writer) Rate() int64 { r, _ := w.l.limits(); return r }
+
+// Burst is the current burst in bytes.
+func (w *Writer) Burst() int64 { _, b := w.l.limits(); return b }
+
+// Reader reads from the reader it wraps at no more than its rate. Reads
+// must come from one goroutine at a time; SetRate, Rate, Burst and Close
+// are safe from any goroutine.
+type Reader struct {
+	src io.Reader
+	l   *limiter
+	ctx context.Context
+	err error
+}
+
+// NewReader returns a Reader that reads from src at most rate bytes per
+// second. It fails if rate is below 1 or an option is invalid.
+func NewReader(src io.Reader, rate int64, opts ...Option) (*Reader, error) {
+	c, l, err := newConfig(rate, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{src: src, l: l, ctx: c.ctx}, nil
+}
+
+// Read reads at most one burst from the wrapped reader and returns it once
+// the bucket holds it. The wrapped reader's errors, io.EOF included, come
+// back as they are, after its data. A wait that is ended by Close or by the
+// context returns ErrClosed or the context's error, and so does every Read
+// after it.
+func (r *Reader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	if len(p) == 0 {
+		return r.src.Read(p)
+	}
+	_, burst := r.l.limits()
+	if int64(len(p)) > burst {
+		p = p[:burst]
+	}
+	n, err := r.src.Read(p)
+	for got := 0; got < n; {
+		k, terr := r.l.take(r.ctx, n-got)
+		if terr != nil {
+			r.err = terr
+			return 0, terr
+		}
+		got += k
+	}
+	return n, err
+}
+
+// Close ends any wait with ErrClosed and makes later reads fail. It does
+// not close the wrapped reader, and returns nil.
+func (r *Reader) Close() error {
+	r.l.close()
+	return nil
+}
+
+// SetRate changes the rate as Writer.SetRate does. Safe for concurrent use.
+func (r *Reader) SetRate(rate int64) error { return r.l.setRate(rate) }
+
+// Rate is the current rate in bytes per second.
+func (r *Reader) Rate() int64 { v, _ := r.l.limits(); return v }
+
+// Burst is the current burst in bytes.
+func (r *Reader) Burst() int64 { _, b := r.l.limits(); return b }
