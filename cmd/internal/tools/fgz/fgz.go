@@ -1,0 +1,153 @@
+// Package fgz defines the fgz tool: its flags, its help, and how its
+// compressing or decompressing filter stage is built from its words.
+package fgz
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+
+	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/stages"
+	"github.com/fpipe/fpipe/stages/gz"
+	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
+)
+
+// Tool is fgz's definition.
+var Tool = &cli.Tool{
+	Name:    "fgz",
+	Usage:   "",
+	Summary: "Compress standard input to standard output as gzip, in parallel; or decompress it (-d) or test it (-t).",
+	Details: `-1 ... -9 set the level as gzip and pigz do (-1 fastest, -9 smallest; default
+-6). The output is reproducible: the same input, level and block size give
+the same bytes whatever --threads and the machine (MTIME 0, OS Unix).
+
+-d reads every member of a multi-member stream, accepts zero bytes after the
+last one and fails on anything else, on a CRC or length mismatch and on
+truncated data, naming the offset. -t does the same and writes nothing.
+
+fgz reads only standard input and writes only standard output: to compress a
+file, fread FILE | fgz | fsink FILE.gz.`,
+	Define: define,
+}
+
+// levelFlag is one of -1 ... -9: a flag without a value that sets the level.
+type levelFlag struct {
+	level *int
+	v     int
+}
+
+func (f *levelFlag) String() string { return "false" }
+func (f *levelFlag) Type() string   { return "bool" }
+func (f *levelFlag) Set(s string) error {
+	if ok, err := strconv.ParseBool(s); err != nil || !ok {
+		return errors.New("takes no value")
+	}
+	*f.level = f.v
+	return nil
+}
+
+func define(fls *pflag.FlagSet) cli.Build {
+	decompress := fls.BoolP("decompress", "d", false, "decompress")
+	test := fls.BoolP("test", "t", false, "decompress and check, write nothing; exit 0 if the data is good")
+	level := gz.DefaultLevel
+	for v := 1; v <= 9; v++ {
+		name, usage := "level-"+strconv.Itoa(v), ""
+		switch v {
+		case 1:
+			name, usage = "fast", "compress faster (level 1)"
+		case 9:
+			name, usage = "best", "compress better (level 9)"
+		}
+		f := fls.VarPF(&levelFlag{&level, v}, name, strconv.Itoa(v), usage)
+		f.NoOptDefVal = "true"
+		if usage == "" {
+			fls.MarkHidden(name)
+		}
+	}
+	fls.IntVar(&level, "level", gz.DefaultLevel, "compression level `N`, 0 (store) to 9; -N is the same")
+	threads := fls.IntP("threads", "p", 0, "compress `N` blocks at once (default: the number of CPUs)")
+	blockSize := cli.Size{V: gz.DefaultBlockSize}
+	fls.VarP(&blockSize, "block-size", "b", "compress the input in blocks of SIZE, each on one thread (64KiB to 256MiB)")
+	var maxOutput cli.Size
+	fls.Var(&maxOutput, "max-output", "with -d or -t: fail once the output would exceed SIZE (default: no limit)")
+	fls.BoolP("stdout", "c", false, "accepted for gzip compatibility: fgz always writes standard output")
+	return func(args []string, env *cli.Env) (*cli.Stage, error) {
+		if len(args) > 0 {
+			return nil, cli.Usagef("fgz reads standard input only, not %q: use fread FILE | fgz", args[0])
+		}
+		if *decompress || *test {
+			var opts []gz.ReaderOption
+			if maxOutput.Given {
+				opts = append(opts, gz.MaxOutput(maxOutput.V))
+			}
+			if _, err := gz.NewReader(nil, opts...); err != nil {
+				return nil, cli.Usagef("%v", err)
+			}
+			st := &cli.Stage{Filter: &stages.Filter{Reader: func(src io.Reader) (io.ReadCloser, error) {
+				r, err := gz.NewReader(src, opts...)
+				if err != nil {
+					return nil, err
+				}
+				return input{r}, nil
+			}}}
+			if *test {
+				st.Sink = stages.StdoutSink(io.Discard)
+			}
+			return st, nil
+		}
+		if maxOutput.Given {
+			return nil, cli.Usagef("--max-output applies to -d and -t")
+		}
+		opts := []gz.Option{gz.Level(level)}
+		if *threads != 0 || fls.Changed("threads") {
+			opts = append(opts, gz.Threads(*threads))
+		}
+		if blockSize.V > int64(gz.MaxBlockSize) {
+			return nil, cli.Usagef("--block-size %s: at most %s", cli.FormatSize(blockSize.V), cli.FormatSize(gz.MaxBlockSize))
+		}
+		opts = append(opts, gz.BlockSize(int(blockSize.V)))
+		if _, err := gz.NewWriter(io.Discard, opts...); err != nil {
+			return nil, cli.Usagef("%v", err)
+		}
+		if isTerminal(env.Stdout) {
+			return nil, errors.New("compressed data not written to a terminal (redirect standard output)")
+		}
+		return &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
+			return gz.NewWriter(dst, opts...)
+		}}}, nil
+	}
+}
+
+// input names fgz's input in the error for an empty one, as
+// "stdin: empty input, not gzip data".
+type input struct{ *gz.Reader }
+
+func (r input) Read(p []byte) (int, error) {
+	n, err := r.Reader.Read(p)
+	return n, nameEmpty(err)
+}
+
+func (r input) WriteTo(w io.Writer) (int64, error) {
+	n, err := r.Reader.WriteTo(w)
+	return n, nameEmpty(err)
+}
+
+func nameEmpty(err error) error {
+	if errors.Is(err, gz.ErrEmpty) {
+		return &fs.PathError{Op: "read", Path: "stdin", Err: gz.ErrEmpty}
+	}
+	return err
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
