@@ -153,6 +153,9 @@ func (r *Reader) Read(p []byte) (int, error) {
 		if r.err != nil {
 			return 0, r.err
 		}
+		if len(p) == 0 { // would spin below: a file's Read(nil) returns 0, nil
+			return 0, nil
+		}
 		if r.remaining == 0 {
 			r.finish(nil)
 			return 0, r.err
