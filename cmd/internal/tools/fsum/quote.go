@@ -64,7 +64,7 @@ func quote(s string) string {
 		i += n
 	}
 	if lastCtrl { // 'e'$'\n' rather than 'e'$'\n'''
-		return strings.TrimSuffix(b.String(), "''")
+		return strings.TrimSuffix(b.String(), "'")
 	}
 	b.WriteByte('\'')
 	return b.String()
