@@ -1,0 +1,30 @@
+// Package meter is fpipe's progress meter: a pass-through stage that counts
+// the bytes going by and shows, on an output of its own (standard error for
+// fpv), how far the stream has got. [Writer] wraps the writer after it,
+// [Reader] the reader before it; the bytes pass unchanged.
+//
+// # Displays
+//
+//   - [Terminal]: one line redrawn in place (a carriage return, then spaces
+//     over what is left of the old line), at most five times a second: bytes,
+//     elapsed time, current and average rate and, when the size is known, a
+//     bar, the percentage and the time left.
+//   - [Lines]: for logs (cron, systemd, a file): one plain line every
+//     interval, ending in a newline, never a carriage return.
+//   - [Numeric]: the numbers pv -n prints, one line each interval: the
+//     percentage (or, with NumericBytes, the byte count), preceded by the
+//     elapsed seconds with NumericTimer. For scripts and dialog --gauge.
+//   - [Quiet]: nothing.
+//
+// In Terminal and Lines, the last line, written when the stage is closed,
+// says what happened: bytes, time, average rate, and whether the stream ended
+// cleanly ("done"), ended short of the expected size, or failed and why.
+//
+// The display is drawn by a goroutine started by the constructor, on a
+// ticker, so it moves on when the stream stalls; the data path only adds to
+// an atomic counter. Close (or CloseWithError) stops the goroutine and draws
+// the last line; a stage that is never closed keeps its goroutine. Time comes
+// from the time package, so tests in a testing/synctest bubble see exact
+// figures. An output that fails is not written to again; its error never
+// reaches the stream.
+package meter
