@@ -10,7 +10,7 @@
 // NewWriter wraps the writer after it, NewReader the reader before it.
 // Neither buffers: a Write hashes what the wrapped writer took, a Read
 // hashes what it read into the caller's slice. Writer.ReadFrom reads into
-// one fixed buffer (BufferSize, default 256 KiB), which is the one copy any
+// one fixed buffer (BufferSize, default 1 MiB), which is the one copy any
 // pass-through of bytes it must see needs; it lets io.Copy read in large
 // chunks.
 //

@@ -76,7 +76,8 @@ func Output(s stages.Sink) Option {
 }
 
 // BufferSize sets the buffer that Writer.ReadFrom reads into, the one copy
-// a pass-through copy needs. Default 256 KiB; at least 4 KiB.
+// a pass-through copy needs. Default 1 MiB (the size fpipe gives its pipes:
+// one read empties a full pipe); at least 4 KiB.
 func BufferSize(n int) Option {
 	return func(c *config) error {
 		if n < 4<<10 {
@@ -130,7 +131,7 @@ const (
 )
 
 func newCore(opts []Option) (*core, error) {
-	c := &core{cfg: config{name: "-", bufSize: 256 << 10}}
+	c := &core{cfg: config{name: "-", bufSize: 1 << 20}}
 	for _, o := range opts {
 		if err := o(&c.cfg); err != nil {
 			return nil, err
