@@ -416,7 +416,7 @@ func Rate(v float64) string { return human(v, "/s") }
 func human(v float64, suffix string) string {
 	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
 	i := 0
-	for v >= 999.5 && i < len(units)-1 {
+	for (v >= 999.5 && i > 0 || v >= 1024) && i < len(units)-1 {
 		v /= 1024
 		i++
 	}

@@ -1,0 +1,235 @@
+// Package frate defines the frate tool: its flags, its help, and how its
+// rate-limiting stage is built from its words.
+package frate
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/stages"
+	"github.com/fpipe/fpipe/stages/throttle"
+	"github.com/spf13/pflag"
+)
+
+// Tool is frate's definition.
+var Tool = &cli.Tool{
+	Name:    "frate",
+	Usage:   "[RATE]",
+	Summary: "Copy standard input to standard output at no more than RATE bytes per second.",
+	Details: `RATE is a SIZE per second, with or without "/s": 50MiB, 10M, 1.5G, 800K,
+20MB/s; at least 1. Give it as the operand, with --rate, or in --rate-file.
+
+The limit holds as a reader downstream sees it: N bytes take N/RATE seconds
+(the first burst waits too), and no write is larger than the burst. Idle time
+and pauses (SIGSTOP, a stopped reader) save up at most one burst, never a
+flood.
+
+With --rate-file, SIGHUP makes frate read FILE again and use its rate at once,
+even in the middle of a long wait; a FILE that cannot be read or holds no valid
+rate is reported and the old rate kept. FILE holds one RATE; empty lines and
+lines starting with # are skipped.`,
+	Define: define,
+}
+
+// rateValue is a pflag.Value for a RATE flag.
+type rateValue struct {
+	v     int64
+	given bool
+}
+
+func (r *rateValue) String() string {
+	if r == nil || !r.given {
+		return ""
+	}
+	return cli.FormatSize(r.v)
+}
+
+func (r *rateValue) Set(s string) error {
+	v, err := ParseRate(s)
+	if err != nil {
+		return err
+	}
+	r.v, r.given = v, true
+	return nil
+}
+
+func (r *rateValue) Type() string { return "RATE" }
+
+// ParseRate reads a rate in bytes per second: a SIZE (cli.ParseSize), with
+// an optional "/s", at least 1.
+func ParseRate(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	t = strings.TrimSuffix(t, "/s")
+	v, err := cli.ParseSize(t)
+	if err != nil {
+		return 0, err
+	}
+	if v < 1 {
+		return 0, errors.New("the rate must be at least 1 byte per second")
+	}
+	return v, nil
+}
+
+// maxRateFile is the most frate reads of a rate file.
+const maxRateFile = 4096
+
+// ReadRateFile reads the rate in the file at path: the first line that is
+// neither empty nor a # comment.
+func ReadRateFile(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, maxRateFile))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		v, err := ParseRate(line)
+		if err != nil {
+			return 0, fmt.Errorf("%s: invalid rate %q: %w", path, line, err)
+		}
+		return v, nil
+	}
+	if err := sc.Err(); err != nil {
+		return 0, &os.PathError{Op: "read", Path: path, Err: err}
+	}
+	return 0, fmt.Errorf("%s: no rate in the file", path)
+}
+
+func define(fs *pflag.FlagSet) cli.Build {
+	var rateFlag rateValue
+	fs.VarP(&rateFlag, "rate", "r", "bytes per second, as the RATE operand")
+	var burst cli.Size
+	fs.Var(&burst, "burst", "most bytes sent at once (default: a tenth of a second of the rate, at most 64KiB)")
+	rateFile := fs.String("rate-file", "", "read the rate from `FILE`, at the start and again on each SIGHUP")
+	return func(args []string, env *cli.Env) (*cli.Stage, error) {
+		rate, given := rateFlag.v, rateFlag.given
+		switch {
+		case len(args) > 1:
+			return nil, cli.Usagef("expected one RATE, got %d operands", len(args))
+		case len(args) == 1 && given:
+			return nil, cli.Usagef("give the rate once: as the operand or with --rate")
+		case len(args) == 1:
+			v, err := ParseRate(args[0])
+			if err != nil {
+				return nil, cli.Usagef("invalid rate %q: %v", args[0], err)
+			}
+			rate, given = v, true
+		}
+		if !given && *rateFile == "" {
+			return nil, cli.Usagef("missing RATE (bytes per second, like 50MiB)")
+		}
+		if !given {
+			v, err := ReadRateFile(*rateFile)
+			if err != nil {
+				var pe *os.PathError
+				if errors.As(err, &pe) {
+					return nil, err // cannot read it: a runtime failure
+				}
+				return nil, cli.Usagef("%v", err)
+			}
+			rate = v
+		}
+		var opts []throttle.Option
+		if burst.Given {
+			if burst.V < 1 {
+				return nil, cli.Usagef("invalid argument %q for \"--burst\" flag: the burst must be at least 1 byte", cli.FormatSize(burst.V))
+			}
+			opts = append(opts, throttle.Burst(burst.V))
+		}
+		if err := throttle.CheckRate(rate, burst.V); err != nil {
+			return nil, cli.Usagef("%s", strings.TrimPrefix(err.Error(), "throttle: "))
+		}
+		if env.Ctx != nil {
+			opts = append(opts, throttle.Context(env.Ctx))
+		}
+		ctl := &control{rate: rate}
+		st := &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
+			return ctl.newWriter(dst, opts)
+		}}}
+		if *rateFile != "" {
+			st.Close = ctl.watch(*rateFile, env)
+		}
+		return st, nil
+	}
+}
+
+// control holds the rate a SIGHUP last read and the writer it applies to.
+type control struct {
+	mu   sync.Mutex
+	rate int64
+	w    *throttle.Writer
+}
+
+func (c *control) newWriter(dst io.Writer, opts []throttle.Option) (io.WriteCloser, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w, err := throttle.NewWriter(dst, c.rate, opts...)
+	if err != nil {
+		return nil, err
+	}
+	c.w = w
+	return w, nil
+}
+
+func (c *control) setRate(rate int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.w != nil {
+		if err := c.w.SetRate(rate); err != nil {
+			return errors.New(strings.TrimPrefix(err.Error(), "throttle: "))
+		}
+	}
+	c.rate = rate
+	return nil
+}
+
+// watch re-reads path on each SIGHUP until the returned stop is called.
+// A problem is reported on stderr and does not change the exit status: the
+// stream goes on at the old rate.
+func (c *control) watch(path string, env *cli.Env) (stop func() error) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-ch:
+				rate, err := ReadRateFile(path)
+				if err == nil {
+					err = c.setRate(rate)
+				}
+				if err != nil {
+					c.mu.Lock()
+					old := c.rate
+					c.mu.Unlock()
+					fmt.Fprintf(env.Stderr, "%s: %s; keeping %s/s\n", env.Tool, cli.Message(err), cli.FormatSize(old))
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return func() error {
+		once.Do(func() {
+			signal.Stop(ch)
+			close(done)
+			<-finished
+		})
+		return nil
+	}
+}
