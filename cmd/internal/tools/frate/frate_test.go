@@ -1,0 +1,192 @@
+package frate
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/stages/throttle"
+)
+
+func TestParseRate(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1", 1, true}, {"50MiB", 50 << 20, true}, {"10M", 10 << 20, true}, {"1.5G", 3 << 29, true},
+		{"800K", 800 << 10, true}, {"20MB/s", 20e6, true}, {" 7 ", 7, true}, {"64KiB/s", 64 << 10, true},
+		{"0", 0, false}, {"-1", 0, false}, {"NaN", 0, false}, {"1X", 0, false}, {"", 0, false},
+		{"/s", 0, false}, {"0.5", 0, false}, {"inf", 0, false}, {"1e9", 0, false}, {"99999999P", 0, false},
+	} {
+		got, err := ParseRate(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("ParseRate(%q) = %d, %v; want %d, ok=%v", c.in, got, err, c.want, c.ok)
+		}
+	}
+}
+
+func FuzzParseRate(f *testing.F) {
+	for _, s := range []string{"1", "50MiB", "1.5G", "20MB/s", "0", "-1", "NaN", "1X", "0.5", "9.9999999999P"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseRate(s)
+		if err == nil && v < 1 {
+			t.Errorf("ParseRate(%q) = %d, no error", s, v)
+		}
+		if err == nil {
+			if v2, err := ParseRate(cli.FormatSize(v)); err != nil || v2 != v {
+				t.Errorf("round trip of %d: %d, %v", v, v2, err)
+			}
+		}
+	})
+}
+
+func TestReadRateFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(s), 0o644)
+		return p
+	}
+	for _, c := range []struct {
+		name, content string
+		want          int64
+		err           string
+	}{
+		{"plain", "10M\n", 10 << 20, ""},
+		{"comments", "# nightly\n\n  2MiB/s  \n5M\n", 2 << 20, ""},
+		{"no newline", "100", 100, ""},
+		{"empty", "", 0, "no rate in the file"},
+		{"bad", "fast\n", 0, `invalid rate "fast"`},
+		{"zero", "0\n", 0, "at least 1 byte"},
+		{"long", strings.Repeat("#", 5000) + "\n1M\n", 0, "no rate in the file"}, // only 4 KiB are read
+	} {
+		got, err := ReadRateFile(write(c.name, c.content))
+		if got != c.want || (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s: ReadRateFile = %d, %v; want %d, %q", c.name, got, err, c.want, c.err)
+		}
+	}
+	if _, err := ReadRateFile(filepath.Join(dir, "nope")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// build parses args as the binary would and builds the stage.
+func build(t *testing.T, args []string, stderr io.Writer) (*cli.Stage, error) {
+	t.Helper()
+	b, fs, _, _, err := Tool.Parse(args, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return b(fs.Args(), &cli.Env{Ctx: context.Background(), Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, Tool: "frate"})
+}
+
+func TestBuildUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"0"}, {"NaN"}, {"1X"}, {"--", "-1"}, {"-1"}, {"--burst", "0", "1M"}, {}, {"1M", "2M"}, {"-r", "1M", "2M"},
+		{"--rate", "0"}, {"--burst", "1T", "1"},
+	} {
+		_, err := build(t, args, io.Discard)
+		var ue *cli.UsageError
+		if !errors.As(err, &ue) {
+			t.Errorf("frate %q: error %v, want a usage error", args, err)
+		}
+	}
+	st, err := build(t, []string{"--burst", "1000", "-r", "2M"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := st.Filter.Writer(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := w.(*throttle.Writer)
+	if tw.Rate() != 2<<20 || tw.Burst() != 1000 {
+		t.Errorf("rate %d burst %d", tw.Rate(), tw.Burst())
+	}
+	if st.Close != nil || st.Undo != nil || st.Source != nil || st.Sink != nil {
+		t.Error("a stage without --rate-file has more than a filter")
+	}
+}
+
+// TestSIGHUP sends SIGHUP to the test process: the stage, which has
+// signal.Notify'd it, re-reads the rate file; after Close, frate no longer
+// listens (the signal is not sent then: it would end the test binary).
+func TestSIGHUP(t *testing.T) {
+	dir := t.TempDir()
+	rf := filepath.Join(dir, "rate")
+	os.WriteFile(rf, []byte("1K\n"), 0o644)
+	var stderr syncBuffer
+	st, err := build(t, []string{"--rate-file", rf}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	w, err := st.Filter.Writer(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := w.(*throttle.Writer)
+	if tw.Rate() != 1024 || tw.Burst() != 102 {
+		t.Fatalf("rate %d burst %d at the start", tw.Rate(), tw.Burst())
+	}
+	hup := func() { syscall.Kill(os.Getpid(), syscall.SIGHUP) }
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !ok(); {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s after SIGHUP", what)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+
+	os.WriteFile(rf, []byte("100M\n"), 0o644)
+	hup()
+	waitFor("new rate", func() bool { return tw.Rate() == 100<<20 })
+	if tw.Burst() != 64<<10 {
+		t.Errorf("burst %d after the change, want 64 KiB", tw.Burst())
+	}
+
+	os.WriteFile(rf, []byte("slow\n"), 0o644)
+	hup()
+	waitFor("message", func() bool { return stderr.String() != "" })
+	if got, want := stderr.String(), "frate: "+rf+`: invalid rate "slow": not a size: "slow"; keeping 100MiB/s`+"\n"; got != want {
+		t.Errorf("stderr %q, want %q", got, want)
+	}
+	if tw.Rate() != 100<<20 {
+		t.Errorf("rate %d after a bad file", tw.Rate())
+	}
+	if err := st.Close(); err != nil {
+		t.Error(err)
+	}
+	st.Close() // twice is fine
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
