@@ -32,10 +32,10 @@ The limit holds as a reader downstream sees it: N bytes take N/RATE seconds
 and pauses (SIGSTOP, a stopped reader) save up at most one burst, never a
 flood.
 
-With --rate-file, SIGHUP makes frate read FILE again and use its rate at once,
-even in the middle of a long wait; a FILE that cannot be read or holds no valid
-rate is reported and the old rate kept. FILE holds one RATE; empty lines and
-lines starting with # are skipped.`,
+With --rate-file, SIGHUP or SIGUSR1 makes frate read FILE again and use its
+rate at once, even in the middle of a long wait; a FILE that cannot be read or
+holds no valid rate is reported and the old rate kept. FILE holds one RATE;
+empty lines and lines starting with # are skipped.`,
 	Define: define,
 }
 
@@ -112,7 +112,7 @@ func define(fs *pflag.FlagSet) cli.Build {
 	fs.VarP(&rateFlag, "rate", "r", "bytes per second, as the RATE operand")
 	var burst cli.Size
 	fs.Var(&burst, "burst", "most bytes sent at once (default: a tenth of a second of the rate, at most 64KiB)")
-	rateFile := fs.String("rate-file", "", "read the rate from `FILE`, at the start and again on each SIGHUP")
+	rateFile := fs.String("rate-file", "", "read the rate from `FILE`, at the start and again on each SIGHUP or SIGUSR1")
 	return func(args []string, env *cli.Env) (*cli.Stage, error) {
 		rate, given := rateFlag.v, rateFlag.given
 		switch {
@@ -165,7 +165,7 @@ func define(fs *pflag.FlagSet) cli.Build {
 	}
 }
 
-// control holds the rate a SIGHUP last read and the writer it applies to.
+// control holds the rate a reload signal last read and the writer it applies to.
 type control struct {
 	mu   sync.Mutex
 	rate int64
@@ -195,12 +195,18 @@ func (c *control) setRate(rate int64) error {
 	return nil
 }
 
-// watch re-reads path on each SIGHUP until the returned stop is called.
+// ReloadSignals make frate --rate-file read its file again. SIGUSR1 works
+// everywhere; SIGHUP is also caught by the shared command-line code (which
+// stops a tool writing to a pipe on SIGHUP), so in a pipe it stops frate
+// unless the command-line code leaves it to the stage.
+var ReloadSignals = []os.Signal{syscall.SIGHUP, syscall.SIGUSR1}
+
+// watch re-reads path on each reload signal until the returned stop is called.
 // A problem is reported on stderr and does not change the exit status: the
 // stream goes on at the old rate.
 func (c *control) watch(path string, env *cli.Env) (stop func() error) {
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGHUP)
+	signal.Notify(ch, ReloadSignals...)
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {

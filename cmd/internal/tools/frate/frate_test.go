@@ -155,6 +155,12 @@ func TestSIGHUP(t *testing.T) {
 	os.WriteFile(rf, []byte("100M\n"), 0o644)
 	hup()
 	waitFor("new rate", func() bool { return tw.Rate() == 100<<20 })
+	os.WriteFile(rf, []byte("50M\n"), 0o644)
+	syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+	waitFor("new rate", func() bool { return tw.Rate() == 50<<20 })
+	os.WriteFile(rf, []byte("100M\n"), 0o644)
+	hup()
+	waitFor("new rate", func() bool { return tw.Rate() == 100<<20 })
 	if tw.Burst() != 64<<10 {
 		t.Errorf("burst %d after the change, want 64 KiB", tw.Burst())
 	}
