@@ -4,12 +4,14 @@
 // # Compression
 //
 // NewWriter cuts the input into blocks (BlockSize, default 1 MiB) and
-// compresses up to Threads of them at once with
-// github.com/klauspost/pgzip, on klauspost/compress's deflate; each block
-// uses the last 16 KiB of the one before as its dictionary, so the ratio is
-// within a few percent of a single-threaded gzip at the same level. The
-// result is one ordinary gzip member that gzip, pigz, zcat and
-// compress/gzip read.
+// compresses up to Threads of them at once on klauspost/compress's
+// deflate; each block uses the last 16 KiB of the one before as its
+// dictionary and ends with a sync flush, so the ratio is within a few
+// percent of a single-threaded gzip at the same level. The result is one
+// ordinary gzip member that gzip, pigz, zcat and compress/gzip read. The
+// bytes are those github.com/klauspost/pgzip writes (a test checks it);
+// the Writer keeps a fixed set of buffers instead of pgzip's sync.Pool and
+// goroutine per block, whose peak memory crept up over long streams.
 //
 // The output is reproducible: MTIME is 0, OS is 3 (Unix) and XFL is what
 // gzip writes for the level, so the same input, level and block size give
@@ -17,9 +19,10 @@
 // input was cut into writes. An empty input gives the 20-byte member that
 // `gzip -n` writes for it.
 //
-// Memory: about 3 × BlockSize for each block in flight (Threads + 2 of
-// them) plus a deflate state per thread: 15-25 MiB of RSS at the defaults
-// on two CPUs.
+// Memory: Threads + 1 blocks, each with its input and output buffers
+// (2 × BlockSize) and a deflate state (about 1.2 MiB), allocated as the
+// first blocks start and reused: about 14 MiB of RSS at the defaults on two
+// CPUs, the same at 100 MiB and at 10 GiB.
 //
 // # Decompression
 //

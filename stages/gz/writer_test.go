@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/klauspost/pgzip"
 )
 
 // text is compressible input: lines that repeat with variations.
@@ -310,5 +312,78 @@ func BenchmarkWriter(b *testing.B) {
 				w.Close()
 			}
 		})
+	}
+}
+
+// TestWriterReadFrom: ReadFrom gives the bytes that Write gives, through
+// odd-sized reads, and returns a read error as it is.
+func TestWriterReadFrom(t *testing.T) {
+	t.Parallel()
+	data := append(text(1<<20), random(200<<10, 9)...)
+	want := compress(t, data, BlockSize(MinBlockSize))
+	for name, wrap := range map[string]func(io.Reader) io.Reader{
+		"plain":         func(r io.Reader) io.Reader { return r },
+		"OneByteReader": iotest.OneByteReader,
+		"HalfReader":    iotest.HalfReader,
+		"DataErrReader": iotest.DataErrReader,
+	} {
+		var out bytes.Buffer
+		w, _ := NewWriter(&out, BlockSize(MinBlockSize))
+		src := wrap(bytes.NewReader(data))
+		if name == "OneByteReader" {
+			src = io.MultiReader(iotest.OneByteReader(bytes.NewReader(data[:5000])), bytes.NewReader(data[5000:]))
+		}
+		n, err := w.ReadFrom(src)
+		if err != nil || n != int64(len(data)) {
+			t.Fatalf("%s: ReadFrom = %d, %v", name, n, err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out.Bytes(), want) {
+			t.Errorf("%s: output differs from Write's", name)
+		}
+	}
+	boom := errors.New("boom")
+	w, _ := NewWriter(io.Discard)
+	if _, err := w.ReadFrom(io.MultiReader(bytes.NewReader(data[:1000]), iotest.ErrReader(boom))); err != boom {
+		t.Errorf("ReadFrom of a failing reader: %v, want %v", err, boom)
+	}
+	w.Close()
+}
+
+// TestWriterMatchesPgzip: the Writer's blocks are pgzip's: with pgzip's
+// header set to MTIME 0 and OS 3, the bytes are the same.
+func TestWriterMatchesPgzip(t *testing.T) {
+	t.Parallel()
+	data := append(text(3<<20+12345), random(150<<10, 5)...)
+	for _, tc := range []struct {
+		level, size int
+		bs          int
+	}{
+		{6, len(data), DefaultBlockSize},
+		{1, len(data), MinBlockSize},
+		{9, 1 << 20, 256 << 10},
+		{0, 300 << 10, MinBlockSize},
+		{6, 1, MinBlockSize},
+		{6, MinBlockSize, MinBlockSize},
+		{6, MinBlockSize + dictSize, MinBlockSize},
+		{6, MinBlockSize*2 + dictSize - 1, MinBlockSize},
+		{6, MinBlockSize*2 + dictSize + 1, MinBlockSize},
+	} {
+		in := data[:tc.size]
+		var want bytes.Buffer
+		pz, _ := pgzip.NewWriterLevel(&want, tc.level)
+		pz.SetConcurrency(tc.bs, 3)
+		pz.ModTime = time.Unix(0, 0)
+		pz.OS = 3
+		pz.Write(in)
+		if err := pz.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got := compress(t, in, Level(tc.level), BlockSize(tc.bs), Threads(2))
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("level %d, %d bytes, blocks of %d: %d bytes, pgzip %d", tc.level, tc.size, tc.bs, len(got), want.Len())
+		}
 	}
 }

@@ -1,0 +1,42 @@
+package tests
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestMemoryFgz streams 100 MiB and then 10 GiB of zeros through fgz at its
+// defaults and straight back through fgz -d (the 10 GiB arrive there as a
+// ~15 MB decompression bomb, made on the fly): each process stays under
+// 32 MiB, flat.
+func TestMemoryFgz(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 10 GiB")
+	}
+	checkFlatRSS(t, 100*mib, 10*gib, 32*1024, func(size int64) []string {
+		return []string{
+			fmt.Sprintf("%s --length %d /dev/zero", bin("fread"), size),
+			bin("fgz"),
+			bin("fgz") + " -d",
+			"cat > /dev/null",
+		}
+	})
+}
+
+// TestMemoryFgzMaxOutput: the same bomb stopped by --max-output.
+func TestMemoryFgzMaxOutput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 2 GiB")
+	}
+	dir := t.TempDir()
+	rss := pipelineRSS(t, dir,
+		fmt.Sprintf("%s --length %d /dev/zero", bin("fread"), 2*gib),
+		bin("fgz")+" -1",
+		"cat > bomb.gz",
+	)
+	t.Logf("fgz -1 of 2 GiB of zeros: %d KiB", rss[1])
+	out, stderr, code := fgzRunFile(t, dir, "bomb.gz", "-d", "--max-output", "1G")
+	if code != 1 || out != 1<<30 || stderr != fmt.Sprintf("fgz: output exceeds the limit at offset %s: more than 1073741824 bytes\n", stderrOffset(stderr)) {
+		t.Errorf("--max-output 1G: exit %d, %d bytes out, %q", code, out, stderr)
+	}
+}
