@@ -23,6 +23,8 @@ for spec in "${INPUTS[@]}"; do
   fi
   compare "cat | fsum -a crc32c" "cat | cat" "$name" "$bytes" \
     "cat '$in' | fsum -a crc32c $o > /dev/null" "cat '$in' | cat > /dev/null" "target ≥ 4000 MB/s; no CRC32C anchor"
+  compare "fread | fsum -a crc32c" "fread | cat" "$name" "$bytes" \
+    "fread '$in' | fsum -a crc32c $o > /dev/null" "fread '$in' | cat > /dev/null" "fread splices into the pipe: one copy left"
   compare "fsum -a crc32c < FILE" "cat < FILE" "$name" "$bytes" \
     "fsum -a crc32c $o < '$in' > /dev/null" "cat < '$in' > /dev/null" "no pipe: the hash's own speed"
   rm -f "$SCRATCH/fsum.sum"
