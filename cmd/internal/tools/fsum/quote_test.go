@@ -51,8 +51,8 @@ func TestCheckName(t *testing.T) {
 		want string
 	}{
 		{"plain", false, "plain"},
-		{`b\s`, false, `b\s`},     // coreutils 9.1 escapes only names with a newline
-		{"c\rr", false, "c\rr"},   // on a pipe, byte-identical to sha256sum -c
+		{`b\s`, false, `b\s`},   // coreutils 9.1 escapes only names with a newline
+		{"c\rr", false, "c\rr"}, // on a pipe, byte-identical to sha256sum -c
 		{"n\nl\\", false, `\n\nl\\`},
 		{"c\rr", true, `\c\rr`},
 		{"e\x1b[31mx", true, `\e\033[31mx`},
