@@ -345,19 +345,25 @@ func (m *meter) progress(now time.Time, n int64, cur float64, term bool) string 
 	avg := rate(n, el)
 	var b strings.Builder
 	if term {
-		fmt.Fprintf(&b, "%8s %s [%10s] [avg %10s]", Bytes(n), Clock(el), Rate(cur), Rate(avg))
-		if m.size >= 0 {
-			w := 80
-			if m.width != nil {
-				w = m.width()
-			}
-			tail := fmt.Sprintf(" %3d%% ETA %s", m.percent(n, false), eta(m.size-n, avg))
-			barw := max(w, 20) - 1 - len(m.prefix()) - b.Len() - len(tail) - 1
-			if barw >= 5 {
-				b.WriteString(" " + bar(n, m.size, barw))
-			}
-			b.WriteString(tail)
+		// What does not fit goes: first the bar, then the average.
+		w := 80
+		if m.width != nil {
+			w = m.width()
 		}
+		avail := max(w, 20) - 1 - len(m.prefix())
+		fmt.Fprintf(&b, "%8s %s [%10s]", Bytes(n), Clock(el), Rate(cur))
+		avgs := fmt.Sprintf(" [avg %10s]", Rate(avg))
+		tail := ""
+		if m.size >= 0 {
+			tail = fmt.Sprintf(" %3d%% ETA %s", m.percent(n, false), eta(m.size-n, avg))
+		}
+		if b.Len()+len(avgs)+len(tail) <= avail {
+			b.WriteString(avgs)
+		}
+		if barw := avail - b.Len() - len(tail) - 1; m.size >= 0 && barw >= 5 {
+			b.WriteString(" " + bar(n, m.size, barw))
+		}
+		b.WriteString(tail)
 		return b.String()
 	}
 	fmt.Fprintf(&b, "%s in %s, %s now, %s average", Bytes(n), Clock(el), Rate(cur), Rate(avg))

@@ -403,3 +403,31 @@ func BenchmarkWriter(b *testing.B) {
 		w.Write(buf)
 	}
 }
+
+// TestTerminalWidths: what does not fit goes, the bar first, then the
+// average; the percentage and the time left stay.
+func TestTerminalWidths(t *testing.T) {
+	for _, c := range []struct {
+		width int
+		want  string
+	}{
+		{100, "db: 1.00 MiB 0:00:01 [1.00 MiB/s] [avg 1.00 MiB/s] [=======>                     ]  25% ETA 0:00:03"},
+		{80, "db: 1.00 MiB 0:00:01 [1.00 MiB/s] [avg 1.00 MiB/s] [==>      ]  25% ETA 0:00:03"},
+		{70, "db: 1.00 MiB 0:00:01 [1.00 MiB/s] [avg 1.00 MiB/s]  25% ETA 0:00:03"},
+		{55, "db: 1.00 MiB 0:00:01 [1.00 MiB/s]  25% ETA 0:00:03"},
+		{40, "db: 1.00 MiB 0:00:01 [1.00 MiB/s]  25% "},
+		{5, "db: 1.00 MiB 0:00:0"},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			var out screen
+			w, _ := NewWriter(io.Discard, Output(&out), Show(Terminal), Size(4*mib), Name("db"),
+				Interval(time.Second), Width(func() int { return c.width }))
+			w.Write(make([]byte, mib))
+			time.Sleep(1500 * time.Millisecond)
+			if got := strings.TrimPrefix(out.String(), "\r"); got != c.want {
+				t.Errorf("width %d:\n%q, want\n%q", c.width, got, c.want)
+			}
+			w.Close()
+		})
+	}
+}
