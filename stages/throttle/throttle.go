@@ -186,8 +186,13 @@ func (l *limiter) after(n int64) (time.Time, uint64) {
 
 // take waits until the bucket holds min(want, burst) bytes, removes them,
 // and returns how many it removed.
+//
+// The bucket is clamped to the burst when a piece arrives, not when its wait
+// ends: a timer that fires late (the scheduler, a busy machine) is made up
+// for by the next piece, while time spent outside take (idle upstream, a
+// blocked downstream, SIGSTOP) saves up one burst at most.
 func (l *limiter) take(ctx context.Context, want int) (int, error) {
-	for {
+	for waited := false; ; waited = true {
 		select {
 		case <-l.closed:
 			return 0, ErrClosed
@@ -199,7 +204,9 @@ func (l *limiter) take(ctx context.Context, want int) (int, error) {
 		if !l.started {
 			l.started, l.empty, l.frac = true, now, 0
 		}
-		l.clamp(now)
+		if !waited {
+			l.clamp(now)
+		}
 		due, frac := l.after(n)
 		if !due.After(now) {
 			l.empty, l.frac = due, frac
