@@ -160,13 +160,14 @@ func (r *Reader) Read(p []byte) (int, error) {
 			r.finish(nil)
 			return 0, r.err
 		}
+		if r.isClosed() {
+			r.finish(os.ErrClosed)
+			return 0, r.err
+		}
 		if r.cur == nil {
 			if !r.open() {
 				continue
 			}
-		}
-		if r.isClosed() {
-			return 0, os.ErrClosed
 		}
 		q := p
 		if r.remaining >= 0 && int64(len(q)) > r.remaining {
@@ -177,9 +178,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 		if err == io.EOF {
 			r.closeCur()
 		} else if err != nil {
-			if !r.fail(r.readErr(err)) {
-				return n, r.err
-			}
+			r.fail(r.readErr(err)) // with Report the stream goes on; without, r.err ends it
 		}
 		if n > 0 {
 			return n, nil
@@ -207,12 +206,13 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 			r.finish(nil)
 			continue
 		}
+		if r.isClosed() {
+			r.finish(os.ErrClosed)
+			continue
+		}
 		if r.cur == nil {
 			r.open()
 			continue
-		}
-		if r.isClosed() {
-			return total, os.ErrClosed
 		}
 		n, err := r.copyCur(w, dstFile, dstPipe)
 		total += n
@@ -239,18 +239,39 @@ func (r *Reader) copyCur(w io.Writer, dstFile *os.File, dstPipe bool) (int64, er
 		if dstPipe || zerocopy.IsPipe(r.curFile) {
 			zerocopy.GrowPipe(r.curFile)
 			for {
-				n, handled, err := zerocopy.Splice(dstFile, r.curFile, r.remaining)
+				step := r.step(moved)
+				if step == 0 {
+					return moved, nil
+				}
+				n, handled, err := zerocopy.Splice(dstFile, r.curFile, step)
 				moved += n
 				r.adviseDone(moved)
 				if !handled || zerocopy.WouldBlock(err) {
 					break // finish the usual way below
 				}
-				return moved, err
+				if err != nil || n < step { // n < step: end of input
+					return moved, err
+				}
+				if r.isClosed() {
+					return moved, os.ErrClosed
+				}
 			}
 		} else if st, err := dstFile.Stat(); err == nil && st.Mode().IsRegular() {
 			// os.File.ReadFrom uses copy_file_range for file to file.
-			n, err := dstFile.ReadFrom(r.limited())
-			return moved + n, r.sideOf(err)
+			for {
+				step := r.step(moved)
+				if step == 0 {
+					return moved, nil
+				}
+				n, err := dstFile.ReadFrom(&io.LimitedReader{R: r.curFile, N: step})
+				moved += n
+				if err != nil || n < step {
+					return moved, r.sideOf(err)
+				}
+				if r.isClosed() {
+					return moved, os.ErrClosed
+				}
+			}
 		}
 	}
 	if rf, ok := w.(io.ReaderFrom); ok && dstFile == nil && r.curFile != nil {
@@ -290,6 +311,18 @@ func (r *Reader) copyCur(w io.Writer, dstFile *os.File, dstPipe bool) (int64, er
 			return moved, r.readErr(rerr)
 		}
 	}
+}
+
+// kernelStep is the most one kernel copy moves between checks of Close.
+const kernelStep = 16 << 20
+
+// step is how much the next kernel copy of the current input may move,
+// moved bytes into it.
+func (r *Reader) step(moved int64) int64 {
+	if r.remaining < 0 {
+		return kernelStep
+	}
+	return min(kernelStep, r.remaining-moved)
 }
 
 // limited is the current input capped at what the stream may still carry.
@@ -336,7 +369,7 @@ func (r *Reader) adviseDone(movedNow int64) {
 		return
 	}
 	if end := r.curPos + movedNow - zerocopy.PipeSize; end > 0 {
-		unix.Fadvise(int(r.curFile.Fd()), 0, end, unix.FADV_DONTNEED)
+		fadvise(r.curFile, end, unix.FADV_DONTNEED)
 	}
 }
 
@@ -377,7 +410,7 @@ func (r *Reader) open() bool {
 			return r.fail(&fs.PathError{Op: "read", Path: r.curName, Err: ErrSameFile})
 		}
 		if r.ownCur {
-			unix.Fadvise(int(r.curFile.Fd()), 0, 0, unix.FADV_SEQUENTIAL)
+			fadvise(r.curFile, 0, unix.FADV_SEQUENTIAL)
 		}
 		if r.offset > 0 && st.Mode().IsRegular() {
 			skip := min(r.offset, st.Size())
@@ -431,7 +464,7 @@ func (r *Reader) finish(err error) {
 func (r *Reader) closeCur() {
 	if r.curFile != nil && r.ownCur {
 		if r.nocache {
-			unix.Fadvise(int(r.curFile.Fd()), 0, 0, unix.FADV_DONTNEED)
+			fadvise(r.curFile, 0, unix.FADV_DONTNEED)
 		}
 		r.curFile.Close()
 	}
@@ -453,6 +486,14 @@ func (r *Reader) Close() error {
 	r.closed = true
 	r.mu.Unlock()
 	return nil
+}
+
+// fadvise advises the kernel about f's first length bytes (0: all of
+// it), without Fd, which would switch a FIFO to blocking mode.
+func fadvise(f *os.File, length int64, advice int) {
+	if rc, err := f.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { unix.Fadvise(int(fd), 0, length, advice) })
+	}
 }
 
 // unwrap finds the writer behind writers that pass bytes on unchanged and

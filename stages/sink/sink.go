@@ -75,6 +75,7 @@ type Writer struct {
 	tmpName  string      // path of the temporary file
 	existing fs.FileInfo // the destination at Create; nil if there was none
 	startLen int64       // its length, for Append's Abort
+	created  bool        // Append created the file
 	n        int64       // bytes written
 	buf      []byte
 
@@ -206,7 +207,11 @@ func resolve(p string) (string, error) {
 
 func (w *Writer) openAppend() error {
 	perm := w.newMode()
-	f, err := os.OpenFile(w.target, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_CLOEXEC, perm)
+	f, err := os.OpenFile(w.target, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL|syscall.O_CLOEXEC, perm)
+	w.created = err == nil
+	if errors.Is(err, fs.ErrExist) {
+		f, err = os.OpenFile(w.target, os.O_WRONLY|os.O_APPEND|syscall.O_CLOEXEC, 0)
+	}
 	if err != nil {
 		return w.pathErr(unwrap(err))
 	}
@@ -288,7 +293,7 @@ func removeLeftovers(dir string) {
 	for {
 		names, err := d.Readdirnames(256)
 		for _, name := range names {
-			if strings.HasPrefix(name, ".") && strings.HasSuffix(name, TempSuffix) {
+			if isTempName(name) {
 				removeIfDead(filepath.Join(dir, name))
 			}
 		}
@@ -296,6 +301,21 @@ func removeLeftovers(dir string) {
 			return
 		}
 	}
+}
+
+// isTempName reports whether name has the form of a temporary file:
+// ".NAME." then 12 hex digits then TempSuffix.
+func isTempName(name string) bool {
+	rest, ok := strings.CutSuffix(name, TempSuffix)
+	if !ok || !strings.HasPrefix(rest, ".") {
+		return false
+	}
+	i := strings.LastIndexByte(rest, '.')
+	if i <= 0 || len(rest)-i-1 != 12 {
+		return false
+	}
+	_, err := hex.DecodeString(rest[i+1:])
+	return err == nil
 }
 
 func removeIfDead(name string) {
@@ -353,6 +373,10 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 			n, err := w.f.ReadFrom(r) // copy_file_range
 			w.n += n
 			if err != nil {
+				var pe *fs.PathError
+				if errors.As(err, &pe) && pe.Path == src.Name() {
+					return n, err // reading the source failed
+				}
 				return n, w.setErr(err)
 			}
 			return n, nil
@@ -550,6 +574,13 @@ func (w *Writer) abortLocked() error {
 		if err == nil || errors.Is(err, os.ErrClosed) {
 			err = nil
 		}
+		if w.created { // we made it: take it back if it is still ours and empty
+			if st, serr := w.f.Stat(); serr == nil {
+				if cur, lerr := os.Lstat(w.target); lerr == nil && os.SameFile(st, cur) && cur.Size() == 0 {
+					os.Remove(w.target)
+				}
+			}
+		}
 		w.f.Close()
 		return err
 	}
@@ -588,30 +619,22 @@ func unwrap(err error) error {
 	return err
 }
 
-var (
-	umaskOnce sync.Once
-	umaskVal  fs.FileMode
-)
-
 // umask reads the process umask from /proc without changing it (changing
-// it to read it would race with other goroutines creating files).
+// it to read it would race with other goroutines creating files). It is
+// read at each call, so a long-running program may change its umask.
 func umask() fs.FileMode {
-	umaskOnce.Do(func() {
-		umaskVal = 0o022
-		f, err := os.Open("/proc/self/status")
-		if err != nil {
-			return
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "Umask:"); ok {
-				if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
-					umaskVal = fs.FileMode(m)
-				}
-				return
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0o022
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "Umask:"); ok {
+			if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
+				return fs.FileMode(m)
 			}
 		}
-	})
-	return umaskVal
+	}
+	return 0o022
 }
