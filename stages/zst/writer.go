@@ -1,0 +1,320 @@
+package zst
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Levels, as the zstd command numbers them.
+const (
+	MinLevel     = 1
+	MaxLevel     = 19
+	DefaultLevel = 3
+)
+
+// Window sizes of the Writer, as base-2 logarithms (zstd --long=N).
+const (
+	MinWindowLog = 10 // 1 KiB
+	MaxWindowLog = 29 // 512 MiB, the largest the encoder supports
+	// LongWindowLog is the window zstd --long uses without a number (128 MiB).
+	LongWindowLog = 27
+)
+
+// Option configures a Writer.
+type Option func(*writerConfig) error
+
+type writerConfig struct {
+	level     int
+	threads   int
+	windowLog int // 0: the level's own
+	checksum  bool
+}
+
+// Level sets the compression level, MinLevel (fastest) to MaxLevel
+// (smallest), numbered as the zstd command numbers them. Default
+// DefaultLevel (3). The library has four encoders; EncoderLevel says which
+// one each level uses.
+func Level(n int) Option {
+	return func(c *writerConfig) error {
+		if n < MinLevel || n > MaxLevel {
+			return fmt.Errorf("zst: compression level %d out of range %d-%d", n, MinLevel, MaxLevel)
+		}
+		c.level = n
+		return nil
+	}
+}
+
+// Threads sets how many goroutines may compress at once, at least 1.
+// Default: the number of CPUs Go may use (runtime.GOMAXPROCS). With 1 the
+// Writer compresses on the caller's goroutine. It changes the speed and the
+// memory used, never the output.
+func Threads(n int) Option {
+	return func(c *writerConfig) error {
+		if n < 1 {
+			return fmt.Errorf("zst: threads %d: at least 1", n)
+		}
+		c.threads = n
+		return nil
+	}
+}
+
+// WindowLog sets the window, the longest distance a match may reach back,
+// to 2^n bytes, MinWindowLog to MaxWindowLog (zstd --long=N). A decoder
+// needs about that much memory: zstd(1) refuses windows above 2^27 unless
+// told --memory or --long. Default: the level's window (EncoderLevel).
+func WindowLog(n int) Option {
+	return func(c *writerConfig) error {
+		if n < MinWindowLog || n > MaxWindowLog {
+			return fmt.Errorf("zst: window log %d out of range %d-%d", n, MinWindowLog, MaxWindowLog)
+		}
+		c.windowLog = n
+		return nil
+	}
+}
+
+// Checksum sets whether each frame ends with a content checksum (the low
+// 32 bits of XXH64), which zstd -d and Reader check. Default true.
+func Checksum(on bool) Option {
+	return func(c *writerConfig) error {
+		c.checksum = on
+		return nil
+	}
+}
+
+// EncoderLevel is the klauspost/compress encoder used for a level of the
+// zstd command, and the window it uses by default:
+//
+//	level   encoder                 window
+//	1-2     SpeedFastest            4 MiB
+//	3-5     SpeedDefault            8 MiB
+//	6-9     SpeedBetterCompression  8 MiB
+//	10-19   SpeedBestCompression    8 MiB
+//
+// The library has four encoders, not nineteen, so levels that share an
+// encoder give the same output. SpeedDefault is about zstd -3 in size;
+// SpeedBetterCompression about zstd -7; SpeedBestCompression about zstd
+// -11 at a fraction of zstd -19's speed. Level must be valid.
+func EncoderLevel(level int) (zstd.EncoderLevel, int) {
+	l := zstd.EncoderLevelFromZstd(level)
+	if l == zstd.SpeedFastest {
+		return l, 4 << 20
+	}
+	return l, 8 << 20
+}
+
+// ErrClosed is returned by a Write after Close.
+var ErrClosed = errors.New("zst: write after close")
+
+// ErrAborted is the error CloseWithError(nil) leaves behind.
+var ErrAborted = errors.New("zst: aborted")
+
+// Writer compresses what is written to it as one zstd frame and writes
+// that to the io.Writer it wraps, with klauspost/compress's encoder. With
+// more than one thread, one goroutine finds the matches of a block while
+// another entropy-codes and writes the block before it. Memory is fixed:
+// the window, the encoder's tables and a few 128 KiB blocks (about 20 MiB
+// at the default level), whatever the length of the stream.
+//
+// The frame has a content checksum unless Checksum(false), no content
+// size (the input is a stream) and is read by zstd -d and by Reader. An
+// empty input gives a valid frame of empty content. The output depends
+// only on the input, the level and the window, not on Threads (except
+// that with one thread the output differs: a test checks both decode).
+//
+// A Writer is for one goroutine. Its errors are sticky: once a write to
+// the wrapped writer failed, every later call returns that error.
+type Writer struct {
+	enc    *zstd.Encoder
+	gate   gateWriter
+	cfg    writerConfig
+	n      int64
+	err    error
+	closed bool
+}
+
+var (
+	_ io.WriteCloser = (*Writer)(nil)
+	_ io.ReaderFrom  = (*Writer)(nil)
+)
+
+// NewWriter returns a Writer that writes zstd data to w. It fails only on
+// an invalid option. Close must be called to finish the frame; it does
+// not close w.
+func NewWriter(w io.Writer, opts ...Option) (*Writer, error) {
+	c := writerConfig{level: DefaultLevel, threads: runtime.GOMAXPROCS(0), checksum: true}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return nil, err
+		}
+	}
+	level, window := EncoderLevel(c.level)
+	if c.windowLog != 0 {
+		window = 1 << c.windowLog
+	}
+	z := &Writer{cfg: c}
+	z.gate.w = w
+	enc, err := zstd.NewWriter(&z.gate,
+		zstd.WithEncoderLevel(level),
+		zstd.WithWindowSize(window),
+		zstd.WithEncoderConcurrency(c.threads),
+		zstd.WithEncoderCRC(c.checksum),
+		zstd.WithZeroFrames(true),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("zst: %w", err)
+	}
+	z.enc = enc
+	return z, nil
+}
+
+// gateWriter passes writes on to w until it is shut, and remembers the
+// first error.
+type gateWriter struct {
+	w    io.Writer
+	mu   sync.Mutex
+	shut error
+	err  error
+}
+
+func (g *gateWriter) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	shut := g.shut
+	g.mu.Unlock()
+	if shut != nil {
+		return 0, shut
+	}
+	n, err := g.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		g.mu.Lock()
+		if g.err == nil {
+			g.err = err
+		}
+		g.mu.Unlock()
+	}
+	return n, err
+}
+
+func (g *gateWriter) close(err error) {
+	g.mu.Lock()
+	g.shut = err
+	g.mu.Unlock()
+}
+
+// fail records err: the wrapped writer's error if it had one, which is
+// what the encoder's error is then about.
+func (z *Writer) fail(err error) error {
+	if z.err == nil {
+		z.gate.mu.Lock()
+		werr := z.gate.err
+		z.gate.mu.Unlock()
+		if werr != nil {
+			err = werr
+		}
+		z.err = err
+	}
+	return z.err
+}
+
+// Write compresses p. It returns an error only if an earlier write to the
+// wrapped writer failed (or the Writer is closed).
+func (z *Writer) Write(p []byte) (int, error) {
+	if z.err != nil {
+		return 0, z.err
+	}
+	if z.closed {
+		return 0, ErrClosed
+	}
+	n, err := z.enc.Write(p)
+	z.n += int64(n)
+	if err != nil {
+		return n, z.fail(err)
+	}
+	return n, nil
+}
+
+// ReadFrom compresses what it reads from r until io.EOF, reading straight
+// into the encoder's blocks. It returns the number of bytes read; an error
+// reading r is returned as it is.
+func (z *Writer) ReadFrom(r io.Reader) (int64, error) {
+	if z.err != nil {
+		return 0, z.err
+	}
+	if z.closed {
+		return 0, ErrClosed
+	}
+	rr := &readSide{r: r}
+	n, err := z.enc.ReadFrom(rr)
+	z.n += n
+	if err != nil {
+		if rr.err != nil && err == rr.err {
+			// A failure of r: the encoder keeps it, so must we.
+			z.err = err
+			return n, err
+		}
+		return n, z.fail(err)
+	}
+	return n, nil
+}
+
+// readSide remembers the error of the reader ReadFrom reads.
+type readSide struct {
+	r   io.Reader
+	err error
+}
+
+func (s *readSide) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
+
+// Close compresses what is left, ends the frame (with its checksum) and
+// waits until everything was written. It does not close the wrapped
+// writer. Calling Close again returns the first Close's result.
+func (z *Writer) Close() error {
+	if z.closed {
+		return z.err
+	}
+	z.closed = true
+	if z.err != nil {
+		z.enc.Close() // let its goroutines end
+		return z.err
+	}
+	if err := z.enc.Close(); err != nil {
+		return z.fail(err)
+	}
+	return nil
+}
+
+// CloseWithError stops the Writer without finishing the frame, because of
+// err elsewhere (nil: ErrAborted): nothing more is written to the wrapped
+// writer, and the goroutines have ended when it returns. Later calls
+// return err. It returns nil.
+func (z *Writer) CloseWithError(err error) error {
+	if err == nil {
+		err = ErrAborted
+	}
+	if z.err == nil {
+		z.err = err
+	}
+	if z.closed {
+		return nil
+	}
+	z.closed = true
+	z.gate.close(err)
+	z.enc.Close()
+	return nil
+}
+
+// Written is the number of bytes of input compressed so far.
+func (z *Writer) Written() int64 { return z.n }
