@@ -91,14 +91,14 @@ func InputBuffer(n int) ReaderOption {
 // Errors of the Reader. Each is returned wrapped in an *Error that gives
 // the offset in the input where the problem is.
 var (
-	ErrEmpty           = errors.New("empty input, not zstd data")
-	ErrNotZstd         = errors.New("not in zstd format")
-	ErrTruncated error = truncated{} // also matches io.ErrUnexpectedEOF
-	ErrCorrupt         = errors.New("corrupt zstd data")
-	ErrChecksum        = errors.New("content checksum mismatch")
-	ErrTrailing        = errors.New("trailing garbage after zstd data")
-	ErrWindow          = errors.New("window too large")
-	ErrDictionary      = errors.New("frame needs a dictionary")
+	ErrEmpty            = errors.New("empty input, not zstd data")
+	ErrNotZstd          = errors.New("not in zstd format")
+	ErrTruncated  error = truncated{} // also matches io.ErrUnexpectedEOF
+	ErrCorrupt          = errors.New("corrupt zstd data")
+	ErrChecksum         = errors.New("content checksum mismatch")
+	ErrTrailing         = errors.New("trailing garbage after zstd data")
+	ErrWindow           = errors.New("window too large")
+	ErrDictionary       = errors.New("frame needs a dictionary")
 	// ErrReadClosed is returned by a Read after Close.
 	ErrReadClosed = errors.New("zst: read after close")
 )

@@ -121,7 +121,7 @@ func (f *longFlag) String() string {
 	}
 	return strconv.Itoa(f.log)
 }
-func (f *longFlag) Type() string   { return "N" }
+func (f *longFlag) Type() string { return "N" }
 func (f *longFlag) Set(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil {
