@@ -4,20 +4,27 @@
 //
 // # The bucket
 //
-// Both directions draw on a token bucket that fills at the rate and holds at
-// most the burst (by default a tenth of a second of the rate, at most 64 KiB,
-// at least one byte). Every write or read is cut into pieces no larger than
-// the burst, and each piece leaves only once the bucket holds enough for it,
-// so a reader downstream never sees more than one burst at once.
+// Both directions draw on a token bucket that fills at the rate and holds
+// one burst (by default a tenth of a second of the rate, at most 64 KiB, at
+// least one byte). Every write or read is cut into pieces of at most half a
+// burst, and each piece leaves only once the bucket holds it.
 //
 // The bucket starts empty when the first byte arrives: the first burst is
-// held back like any other, and N bytes take N/rate seconds. It never holds
-// more than the burst, so after an idle spell, or after the process or its
-// reader was stopped (SIGSTOP) and continued, at most one burst goes out at
-// once: there is no catch-up flood. Time is read from the monotonic clock.
+// held back like any other, and N bytes take N/rate seconds.
 //
-// Arithmetic is exact: the bucket keeps time in nanoseconds plus a remainder
-// in units of 1/rate ns, so rounding never drifts however long the stream.
+// Time spent waiting for input (idle, a gap of at least IdleGap) saves up one
+// burst at most: after an idle spell one burst goes at once, then the rate.
+// Time lost while there were bytes to send (a timer that fired late on a
+// busy machine, the process not scheduled or stopped with SIGSTOP, a reader
+// downstream that blocked) is made up, up to CatchUp (one second), by a
+// second bucket, the shaper, that fills at 21/20 of the rate and holds one
+// burst: the making up goes at most 5% above the rate, never as a flood. So
+// in any span of T seconds at most rate×T×1.05 + burst bytes leave, and,
+// when nothing is being made up, rate×T + burst.
+//
+// Time is read from the monotonic clock. Arithmetic is exact: the bucket
+// keeps time in nanoseconds plus a remainder in units of 1/rate ns, so
+// rounding never drifts however long the stream.
 //
 // # Changing the rate
 //

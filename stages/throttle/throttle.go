@@ -122,9 +122,29 @@ func duration(n, rate int64) (time.Duration, bool) {
 	return time.Duration(q), true
 }
 
+// CatchUp is the most lost time a limiter makes up: time lost while it had
+// bytes in hand (its timers firing late on a busy machine, the process not
+// scheduled or stopped, a write downstream blocking). It makes it up at no
+// more than 5% above the rate. Time spent waiting for input is never made
+// up beyond one burst.
+const CatchUp = time.Second
+
+// IdleGap is the shortest wait for input that counts as idle time. A
+// shorter gap cannot be told from the process not being scheduled, so it
+// counts as lost time and is made up (at most 5% above the rate).
+const IdleGap = 100 * time.Millisecond
+
+// catchUpNum/catchUpDen is how much faster than the rate a limiter goes
+// while it makes up lost time: 5%.
+const catchUpNum, catchUpDen = 21, 20
+
 // limiter is a token bucket kept as the moment it was (or would have been)
-// empty: at time t it holds rate×(t−empty) bytes, at most burst. empty is
-// held exactly, as a time plus frac/rate nanoseconds (0 ≤ frac < rate).
+// empty: at time t it holds rate×(t−empty) bytes. empty is held exactly, as
+// a time plus frac/rate nanoseconds (0 ≤ frac < rate).
+//
+// The bucket holds at most one burst of time spent idle (waiting for input),
+// and at most one burst plus CatchUp of time lost while busy; bytes beyond
+// the burst go at no more than 21/20 of the rate, one piece after another.
 type limiter struct {
 	mu         sync.Mutex
 	rate       int64
@@ -133,6 +153,7 @@ type limiter struct {
 	started    bool
 	empty      time.Time
 	frac       uint64
+	shaped     time.Time     // the shaper's empty moment (see take)
 	changed    chan struct{} // closed and replaced by SetRate
 	closed     chan struct{}
 	closeOnce  sync.Once
@@ -150,9 +171,10 @@ func newLimiter(rate, burst int64) (*limiter, error) {
 	return l, nil
 }
 
-// clamp keeps the bucket at most full at now, exactly: it holds
-// (now−empty)×rate − frac nanobytes, at most burst×1e9. Callers hold mu.
-func (l *limiter) clamp(now time.Time) {
+// clamp makes the bucket hold at most one burst plus extra of time at now,
+// exactly: it holds (now−empty)×rate − frac nanobytes, at most
+// burst×1e9 + extra×rate. Callers hold mu.
+func (l *limiter) clamp(now time.Time, extra time.Duration) {
 	e := now.Sub(l.empty)
 	if e <= 0 {
 		return
@@ -162,16 +184,25 @@ func (l *limiter) clamp(now time.Time) {
 	lo, borrow := bits.Sub64(lo, l.frac, 0)
 	hi -= borrow
 	bhi, blo := bits.Mul64(uint64(l.burst), uint64(time.Second))
+	xhi, xlo := bits.Mul64(uint64(max(extra, 0)), rate)
+	blo, carry := bits.Add64(blo, xlo, 0)
+	bhi += xhi + carry
 	if hi < bhi || hi == bhi && lo <= blo {
 		return
 	}
-	// Full: empty = now − burst/rate, as whole ns and a remainder.
+	// Full: empty = now − (burst×1e9 + extra×rate)/rate ns, exactly.
 	q, r := bits.Div64(bhi, blo, rate) // CheckRate: fits
 	if r == 0 {
 		l.empty, l.frac = now.Add(-time.Duration(q)), 0
 	} else {
 		l.empty, l.frac = now.Add(-time.Duration(q)-1), rate-r
 	}
+}
+
+// burstTime is how long one burst lasts at the rate. Callers hold mu.
+func (l *limiter) burstTime() time.Duration {
+	d, _ := duration(l.burst, l.rate) // checked by CheckRate
+	return d
 }
 
 // after returns empty advanced by the time n bytes last at the rate.
@@ -184,14 +215,31 @@ func (l *limiter) after(n int64) (time.Time, uint64) {
 	return l.empty.Add(time.Duration(q)), r
 }
 
-// take waits until the bucket holds min(want, burst) bytes, removes them,
-// and returns how many it removed.
+// shapeCost is how long n bytes last at 21/20 of the rate, rounded down.
+// Callers hold mu.
+func (l *limiter) shapeCost(n int64) time.Duration {
+	d, _ := duration(n, l.rate)
+	hi, lo := bits.Mul64(uint64(d), catchUpDen)
+	q, _ := bits.Div64(hi, lo, catchUpNum)
+	return time.Duration(q)
+}
+
+// piece is the most bytes that leave at once: half a burst (at least one
+// byte), so that a piece can leave early to make up for a late one and the
+// whole still fits in a burst. Callers hold mu.
+func (l *limiter) piece() int64 { return max(1, l.burst/2) }
+
+// take waits until up to want bytes (at most a piece) may leave, takes them
+// from the bucket and returns how many. idle is how long the caller waited
+// for input since its last take: that time is made up to one burst only.
 //
-// The bucket is clamped to the burst when a piece arrives, not when its wait
-// ends: a timer that fires late (the scheduler, a busy machine) is made up
-// for by the next piece, while time spent outside take (idle upstream, a
-// blocked downstream, SIGSTOP) saves up one burst at most.
-func (l *limiter) take(ctx context.Context, want int) (int, error) {
+// Two buckets must both allow a piece. The first fills at the rate; it is
+// limited when a piece arrives, not when its wait ends, so a timer that
+// fires late is made up by the next pieces; it keeps one burst of idle
+// time, and up to one burst plus CatchUp of lost busy time. The second, the
+// shaper, fills at 21/20 of the rate and holds one burst: whatever is made
+// up goes at most 5% above the rate, with at most one burst at once.
+func (l *limiter) take(ctx context.Context, want int, idle time.Duration) (int, error) {
 	for waited := false; ; waited = true {
 		select {
 		case <-l.closed:
@@ -199,17 +247,31 @@ func (l *limiter) take(ctx context.Context, want int) (int, error) {
 		default:
 		}
 		l.mu.Lock()
-		n := min(int64(want), l.burst)
+		n := min(int64(want), l.piece())
 		now := time.Now()
 		if !l.started {
 			l.started, l.empty, l.frac = true, now, 0
+			l.shaped = now.Add(-l.shapeCost(l.burst))
 		}
 		if !waited {
-			l.clamp(now)
+			if idle < IdleGap {
+				idle = 0 // scheduling noise as likely as a wait for input
+			}
+			busy := now.Sub(l.empty) - idle - l.burstTime()
+			l.clamp(now, min(busy, CatchUp))
 		}
-		due, frac := l.after(n)
+		due, _ := l.after(n)
+		shaped := l.shaped
+		if full := now.Add(-l.shapeCost(l.burst)); shaped.Before(full) {
+			shaped = full
+		}
+		shaped = shaped.Add(l.shapeCost(n))
+		if shaped.After(due) {
+			due = shaped
+		}
 		if !due.After(now) {
-			l.empty, l.frac = due, frac
+			l.empty, l.frac = l.after(n)
+			l.shaped = shaped
 			l.mu.Unlock()
 			return int(n), nil
 		}
@@ -244,7 +306,7 @@ func (l *limiter) setRate(rate int64) error {
 	if l.started {
 		// Keep what the bucket holds now, at most the new burst.
 		now := time.Now()
-		l.clamp(now)
+		l.clamp(now, 0)
 		el := uint64(now.Sub(l.empty))
 		hi, lo := bits.Mul64(el, uint64(l.rate))
 		held, _ := bits.Div64(hi, lo, uint64(time.Second)) // el ≤ burst/rate: fits
@@ -253,6 +315,9 @@ func (l *limiter) setRate(rate int64) error {
 		l.empty, l.frac = now.Add(-d), 0
 	}
 	l.rate, l.burst = rate, burst
+	if l.started {
+		l.shaped = time.Now().Add(-l.shapeCost(burst)) // full, in the new rate's time
+	}
 	close(l.changed)
 	l.changed = make(chan struct{})
 	return nil
@@ -270,12 +335,13 @@ func (l *limiter) close() { l.closeOnce.Do(func() { close(l.closed) }) }
 // more than its rate. Writes and ReadFrom must come from one goroutine at a
 // time; SetRate, Rate, Burst and Close are safe from any goroutine.
 type Writer struct {
-	dst     io.Writer
-	l       *limiter
-	ctx     context.Context
-	bufSize int
-	buf     []byte
-	err     error
+	dst      io.Writer
+	l        *limiter
+	ctx      context.Context
+	bufSize  int
+	buf      []byte
+	err      error
+	returned time.Time // when the last Write returned
 }
 
 var (
@@ -303,8 +369,14 @@ func (w *Writer) Write(p []byte) (int, error) {
 		return 0, w.err
 	}
 	var n int
+	var idle time.Duration // waiting for this write since the last one
+	if !w.returned.IsZero() {
+		idle = time.Since(w.returned)
+	}
+	defer func() { w.returned = time.Now() }()
 	for len(p) > 0 {
-		k, err := w.l.take(w.ctx, len(p))
+		k, err := w.l.take(w.ctx, len(p), idle)
+		idle = 0
 		if err != nil {
 			w.err = err
 			return n, err
@@ -407,9 +479,12 @@ func (r *Reader) Read(p []byte) (int, error) {
 	if int64(len(p)) > burst {
 		p = p[:burst]
 	}
+	start := time.Now()
 	n, err := r.src.Read(p)
+	idle := time.Since(start) // waiting for input
 	for got := 0; got < n; {
-		k, terr := r.l.take(r.ctx, n-got)
+		k, terr := r.l.take(r.ctx, n-got, idle)
+		idle = 0
 		if terr != nil {
 			r.err = terr
 			return 0, terr

@@ -262,33 +262,101 @@ func (s *stallingWriter) Write(p []byte) (int, error) {
 }
 
 // TestPausedReader: a reader that stops for a minute gets no flood after:
-// one burst at once, then the rate.
+// one burst at once, then 5% above the rate until one second of the lost
+// time is made up, then the rate.
 func TestPausedReader(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const rate, burst = 100 << 10, 10 << 10
 		rec := newRecorder()
-		sw := &stallingWriter{rec: rec, stallAt: 5, stall: time.Minute}
-		w, _ := NewWriter(sw, rate) // default burst: 10 KiB
+		sw := &stallingWriter{rec: rec, stallAt: 10, stall: time.Minute}
+		w, _ := NewWriter(sw, rate) // default burst: 10 KiB, 0.1 s; pieces of 5 KiB
 		if w.Burst() != burst {
 			t.Fatalf("burst %d", w.Burst())
 		}
-		w.Write(make([]byte, 20*burst))
-		// Pieces 1-5 at 0.1 s steps; piece 5 stalls until 60.5 s; piece 6 goes
-		// at once from the saved burst; 7... follow at the rate.
+		w.Write(make([]byte, 400*burst))
 		p := rec.pieces
-		resume := p[4].at
+		resume := p[9].at // pieces 1-10 at 0.05 s steps; the 10th stalls a minute
 		if resume != 60*time.Second+500*time.Millisecond {
 			t.Fatalf("resumed at %v", resume)
 		}
-		if p[5].at != resume {
-			t.Errorf("piece 6 at %v, want %v (the saved burst)", p[5].at, resume)
+		// In all: 40 s of data and the minute's stall, less the second made
+		// up and the burst.
+		if got, want := time.Since(rec.start), 40*time.Second+59*time.Second-100*time.Millisecond; got < want || got > want+time.Millisecond {
+			t.Errorf("took %v, want %v", got, want)
 		}
-		for i := 6; i < len(p); i++ {
-			if want := resume + time.Duration(i-5)*100*time.Millisecond; p[i].at != want {
-				t.Errorf("piece %d at %v, want %v", i+1, p[i].at, want)
+		after := p[10:] // the stalled piece itself left before the stall
+		if s := maxInWindow(after, 100*time.Millisecond); s > rate/10*21/20+burst {
+			t.Errorf("%d bytes in 100 ms: more than 5%% over the rate and one burst", s)
+		}
+		var first int64 // in the second after the reader came back
+		for _, q := range after {
+			if q.at < resume+time.Second {
+				first += int64(q.n)
 			}
 		}
+		if first < rate*21/20 {
+			t.Errorf("%d bytes in the second after: not making up", first)
+		}
 	})
+}
+
+// maxInWindow is the most bytes that arrived in any span of length d.
+func maxInWindow(p []piece, d time.Duration) int64 {
+	var most, in int64
+	j := 0
+	for i := range p {
+		in += int64(p[i].n)
+		for p[i].at-p[j].at >= d {
+			in -= int64(p[j].n)
+			j++
+		}
+		most = max(most, in)
+	}
+	return most
+}
+
+// TestBusyMachine: writes downstream that now and then stall (a busy
+// machine, a reader that is slow for a moment) cost no time in the end: the
+// lost time is made up, at most 5% above the rate.
+func TestBusyMachine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const rate = 20 << 20
+		rec := newRecorder()
+		rec.discard = true
+		st := &stutterWriter{w: rec, every: 50, stall: 5 * time.Millisecond}
+		w, _ := NewWriter(st, rate) // burst 64 KiB: 3.125 ms
+		if _, err := w.ReadFrom(io.LimitReader(zeros{}, 10*rate)); err != nil {
+			t.Fatal(err)
+		}
+		// 5 ms lost every 156 ms: made up at 5%, with about 3 ms left over
+		// at the end.
+		got, want := time.Since(rec.start), exact(10*rate, rate)
+		if got < want || got > want+5*time.Millisecond {
+			t.Errorf("10 s of data took %v, want %v to %v", got, want, want+5*time.Millisecond)
+		}
+		if s := maxInWindow(rec.pieces, 100*time.Millisecond); s > rate/10*21/20+64<<10 {
+			t.Errorf("%d bytes in 100 ms: more than 5%% over the rate and one burst", s)
+		}
+		t.Logf("stalled %v in all; took %v for %v of data", time.Duration(st.stalls)*st.stall, got, want)
+	})
+}
+
+// stutterWriter stalls on every nth write.
+type stutterWriter struct {
+	w      io.Writer
+	every  int
+	stall  time.Duration
+	writes int
+	stalls int
+}
+
+func (s *stutterWriter) Write(p []byte) (int, error) {
+	s.writes++
+	if s.writes%s.every == 0 {
+		s.stalls++
+		time.Sleep(s.stall)
+	}
+	return s.w.Write(p)
 }
 
 // TestSetRate: a new rate takes effect at once, also in the middle of a

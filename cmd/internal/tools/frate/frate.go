@@ -28,9 +28,10 @@ var Tool = &cli.Tool{
 20MB/s; at least 1. Give it as the operand, with --rate, or in --rate-file.
 
 The limit holds as a reader downstream sees it: N bytes take N/RATE seconds
-(the first burst waits too), and no write is larger than the burst. Idle time
-and pauses (SIGSTOP, a stopped reader) save up at most one burst, never a
-flood.
+(the first burst waits too), and no write is larger than half the burst. Idle
+time saves up one burst at most. Time lost to a busy machine or a pause
+(SIGSTOP of frate or of its reader) is made up, one second of it at most, no
+more than 5% above the rate: never a flood.
 
 With --rate-file, SIGHUP or SIGUSR1 makes frate read FILE again and use its
 rate at once, even in the middle of a long wait; a FILE that cannot be read or
