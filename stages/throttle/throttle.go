@@ -224,13 +224,47 @@ func (l *limiter) shapeCost(n int64) time.Duration {
 	return time.Duration(q)
 }
 
+// held is what the bucket holds at now, in whole bytes. Callers hold mu.
+func (l *limiter) held(now time.Time) int64 {
+	e := now.Sub(l.empty)
+	if e <= 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(uint64(e), uint64(l.rate))
+	lo, borrow := bits.Sub64(lo, l.frac, 0)
+	hi -= borrow
+	if hi >= uint64(time.Second) {
+		return l.burst // more than can be counted: plenty
+	}
+	q, _ := bits.Div64(hi, lo, uint64(time.Second))
+	return int64(min(q, uint64(l.burst)))
+}
+
+// shapeHeld is what the shaper holds at now, whose empty moment is start,
+// in whole bytes, rounded down. Callers hold mu.
+func (l *limiter) shapeHeld(now, start time.Time) int64 {
+	e := now.Sub(start)
+	if e <= 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(uint64(e), uint64(l.rate))
+	if hi >= uint64(time.Second) {
+		return l.burst
+	}
+	q, _ := bits.Div64(hi, lo, uint64(time.Second))
+	hi, lo = bits.Mul64(q, catchUpNum)
+	q, _ = bits.Div64(hi, lo, catchUpDen)
+	return int64(min(q, uint64(l.burst)))
+}
+
 // piece is the most bytes that leave at once: half a burst (at least one
 // byte), so that a piece can leave early to make up for a late one and the
 // whole still fits in a burst. Callers hold mu.
 func (l *limiter) piece() int64 { return max(1, l.burst/2) }
 
-// take waits until up to want bytes (at most a piece) may leave, takes them
-// from the bucket and returns how many. idle is how long the caller waited
+// take waits until up to want bytes (at most a piece, or up to a burst if
+// both buckets hold that much already) may leave, takes them from the
+// bucket and returns how many. idle is how long the caller waited
 // for input since its last take: that time is made up to one burst only.
 //
 // Two buckets must both allow a piece. The first fills at the rate; it is
@@ -260,12 +294,23 @@ func (l *limiter) take(ctx context.Context, want int, idle time.Duration) (int, 
 			busy := now.Sub(l.empty) - idle - l.burstTime()
 			l.clamp(now, min(busy, CatchUp))
 		}
-		due, _ := l.after(n)
-		shaped := l.shaped
-		if full := now.Add(-l.shapeCost(l.burst)); shaped.Before(full) {
-			shaped = full
+		start, shapeFull := l.shaped, false
+		if full := now.Add(-l.shapeCost(l.burst)); !start.After(full) {
+			start, shapeFull = full, true
 		}
-		shaped = shaped.Add(l.shapeCost(n))
+		if int64(want) > n {
+			// Far below the rate both buckets are full: send what they
+			// hold (up to a burst) at once, in one write rather than two.
+			sh := l.burst
+			if !shapeFull {
+				sh = l.shapeHeld(now, start)
+			}
+			if m := min(int64(want), l.burst, l.held(now), sh); m > n {
+				n = m
+			}
+		}
+		due, _ := l.after(n)
+		shaped := start.Add(l.shapeCost(n))
 		if shaped.After(due) {
 			due = shaped
 		}
