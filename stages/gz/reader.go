@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"sync"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -246,27 +247,20 @@ func (c *crcWriter) Write(p []byte) (int, error) {
 }
 
 // WriteTo writes the decompressed data to w until the end of the input or
-// an error, and returns the number of bytes written. It saves a copy
-// compared with Read.
+// an error, and returns the number of bytes written. It copies the data
+// into a few 256 KiB buffers that another goroutine writes to w, so that
+// writing overlaps decoding; that goroutine has ended when WriteTo returns.
 func (z *Reader) WriteTo(w io.Writer) (int64, error) {
-	var total int64
-	z.cw.w = w
+	aw := newAsyncWriter(w)
+	z.cw.w = aw
 	defer func() { z.cw.w = nil }()
-	for {
-		if z.err != nil {
-			if z.err == io.EOF {
-				return total, nil
-			}
-			return total, z.err
-		}
+	for z.err == nil {
 		if !z.inBody {
 			z.err = z.header()
 			continue
 		}
 		z.cw.werr = nil
-		before := z.out
 		_, err := z.fl.(io.WriterTo).WriteTo(&z.cw)
-		total += z.out - before
 		switch {
 		case z.cw.werr != nil:
 			z.err = z.cw.werr
@@ -276,6 +270,101 @@ func (z *Reader) WriteTo(w io.Writer) (int64, error) {
 			z.err = z.bodyErr(err)
 		}
 	}
+	n, werr := aw.close()
+	if werr != nil && (z.err == io.EOF || !errors.Is(z.err, werr)) {
+		z.err = werr
+	}
+	if z.err == io.EOF {
+		return n, nil
+	}
+	return n, z.err
+}
+
+// asyncWriter collects output in buffers that a goroutine writes.
+type asyncWriter struct {
+	w    io.Writer
+	cur  []byte
+	free chan []byte
+	full chan []byte
+	done chan struct{}
+	n    int64 // written by the goroutine; read after done
+
+	mu  sync.Mutex
+	err error
+}
+
+const (
+	asyncBuffer  = 256 << 10
+	asyncBuffers = 3
+)
+
+func newAsyncWriter(w io.Writer) *asyncWriter {
+	a := &asyncWriter{
+		w:    w,
+		free: make(chan []byte, asyncBuffers),
+		full: make(chan []byte, asyncBuffers),
+		done: make(chan struct{}),
+	}
+	a.cur = make([]byte, 0, asyncBuffer)
+	for range asyncBuffers - 1 {
+		a.free <- make([]byte, 0, asyncBuffer)
+	}
+	go a.loop()
+	return a
+}
+
+func (a *asyncWriter) getErr() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
+}
+
+func (a *asyncWriter) loop() {
+	defer close(a.done)
+	for b := range a.full {
+		if a.getErr() == nil {
+			n, err := a.w.Write(b)
+			a.n += int64(n)
+			if err == nil && n < len(b) {
+				err = io.ErrShortWrite
+			}
+			if err != nil {
+				a.mu.Lock()
+				a.err = err
+				a.mu.Unlock()
+			}
+		}
+		a.free <- b[:0]
+	}
+}
+
+// Write takes all of p unless an earlier write failed.
+func (a *asyncWriter) Write(p []byte) (int, error) {
+	if err := a.getErr(); err != nil {
+		return 0, err
+	}
+	n := len(p)
+	for len(p) > 0 {
+		k := copy(a.cur[len(a.cur):cap(a.cur)], p)
+		a.cur = a.cur[:len(a.cur)+k]
+		p = p[k:]
+		if len(a.cur) == cap(a.cur) {
+			a.full <- a.cur
+			a.cur = <-a.free
+		}
+	}
+	return n, nil
+}
+
+// close writes what is left, waits for the goroutine, and returns the
+// bytes written and the first write error.
+func (a *asyncWriter) close() (int64, error) {
+	if len(a.cur) > 0 {
+		a.full <- a.cur
+	}
+	close(a.full)
+	<-a.done
+	return a.n, a.err
 }
 
 // bodyErr maps an error of the deflate decoder.

@@ -207,13 +207,11 @@ func (z *Writer) next() *block {
 // returns them to the free list.
 func (z *Writer) writeBlocks() {
 	defer close(z.done)
-	failed := false
 	for b := range z.order {
 		<-b.ready
-		if !failed {
+		if z.getErr() == nil {
 			if _, err := z.w.Write(b.out.Bytes()); err != nil {
 				z.setErr(err)
-				failed = true
 			}
 		}
 		z.free <- b
@@ -382,6 +380,29 @@ func (z *Writer) Close() error {
 	}
 	return z.getErr()
 }
+
+// CloseWithError stops the Writer without finishing the stream, because of
+// err elsewhere (nil: ErrAborted): nothing more is written to the wrapped
+// writer, and the goroutines have ended when it returns. Later calls return
+// err. It returns nil.
+func (z *Writer) CloseWithError(err error) error {
+	if err == nil {
+		err = ErrAborted
+	}
+	z.setErr(err)
+	if z.closed {
+		return nil
+	}
+	z.closed = true
+	if z.started {
+		close(z.order)
+		<-z.done
+	}
+	return nil
+}
+
+// ErrAborted is the error CloseWithError(nil) leaves behind.
+var ErrAborted = errors.New("gz: aborted")
 
 // Written is the number of bytes of input compressed so far.
 func (z *Writer) Written() int64 { return z.n }

@@ -387,3 +387,35 @@ func TestWriterMatchesPgzip(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterCloseWithError: an aborted Writer writes nothing more and
+// leaves no goroutine.
+func TestWriterCloseWithError(t *testing.T) {
+	before := runtime.NumGoroutine()
+	boom := errors.New("upstream failed")
+	var out bytes.Buffer
+	w, _ := NewWriter(&out, BlockSize(MinBlockSize), Threads(3))
+	w.Write(text(MinBlockSize*5 + 100))
+	if err := w.CloseWithError(boom); err != nil {
+		t.Fatal(err)
+	}
+	n := out.Len()
+	if _, err := w.Write([]byte("x")); err != boom {
+		t.Errorf("Write after CloseWithError = %v, want %v", err, boom)
+	}
+	if err := w.Close(); err != boom {
+		t.Errorf("Close after CloseWithError = %v, want %v", err, boom)
+	}
+	if out.Len() != n {
+		t.Errorf("%d bytes written after CloseWithError", out.Len()-n)
+	}
+	if _, err := gunzipErr(out.Bytes()); !errors.Is(err, ErrTruncated) {
+		t.Errorf("aborted output decodes with %v, want a truncation", err)
+	}
+	w, _ = NewWriter(&out)
+	w.CloseWithError(nil)
+	if err := w.Close(); err != ErrAborted {
+		t.Errorf("CloseWithError(nil) then Close = %v", err)
+	}
+	waitGoroutines(t, before)
+}
