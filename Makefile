@@ -32,6 +32,10 @@ demo: build
 bench: build
 	bash tests/bench/run.sh
 
+## reliability: the full fault, signal and bad-input matrix, printed as a table
+reliability:
+	$(GO) test -count=1 -timeout 20m ./tests -run 'TestReliability' -v -args -reliability.full
+
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(addprefix bin/,$(TOOLS)) $(DESTDIR)$(PREFIX)/bin/
