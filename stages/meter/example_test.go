@@ -23,7 +23,7 @@ func ExampleNewWriter() {
 	io.Copy(w, strings.NewReader("some data"))
 	w.Close()
 	line := log.String()
-	fmt.Println(strings.HasPrefix(line, "backup: 9 B in 0:00:00, "), strings.HasSuffix(line, " average: done\n"))
+	fmt.Println(strings.HasPrefix(line, "backup: 9 B in 0:00:00."), strings.HasSuffix(line, " average: done\n"))
 	// Output: true true
 }
 

@@ -376,7 +376,7 @@ func (m *meter) progress(now time.Time, n int64, cur float64, term bool) string 
 // summary is the body of the last line.
 func (m *meter) summary(now time.Time, n int64, err error) string {
 	el := now.Sub(m.start)
-	s := fmt.Sprintf("%s in %s, %s average", Bytes(n), Clock(el), Rate(rate(n, el)))
+	s := fmt.Sprintf("%s in %s, %s average", Bytes(n), ClockHundredths(el), Rate(rate(n, el)))
 	switch {
 	case err != nil:
 		return s + ": failed: " + m.describe(err)
@@ -441,6 +441,11 @@ func human(v float64, suffix string) string {
 func Clock(d time.Duration) string {
 	s := int64(d / time.Second)
 	return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+}
+
+// ClockHundredths formats a duration as H:MM:SS.ss, rounded down.
+func ClockHundredths(d time.Duration) string {
+	return fmt.Sprintf("%s.%02d", Clock(d), d%time.Second/(10*time.Millisecond))
 }
 
 // reportedError is an error that the meter's last line has shown already.

@@ -89,7 +89,7 @@ func TestLines(t *testing.T) {
 		want := "fpv: 10.0 MiB in 0:00:10, 1.00 MiB/s now, 1.00 MiB/s average\n" +
 			"fpv: 20.0 MiB in 0:00:20, 1.00 MiB/s now, 1.00 MiB/s average\n" +
 			"fpv: 25.0 MiB in 0:00:30, 512 KiB/s now, 853 KiB/s average\n" +
-			"fpv: 25.0 MiB in 0:00:30, 853 KiB/s average: done\n"
+			"fpv: 25.0 MiB in 0:00:30.00, 853 KiB/s average: done\n"
 		if got := out.String(); got != want {
 			t.Errorf("output:\n%s\nwant:\n%s", got, want)
 		}
@@ -108,7 +108,7 @@ func TestLinesWithSize(t *testing.T) {
 		w.Close()
 		want := "5.00 MiB in 0:00:05, 1.00 MiB/s now, 1.00 MiB/s average, 12% of 40.0 MiB, ETA 0:00:35\n" +
 			"10.0 MiB in 0:00:10, 1.00 MiB/s now, 1.00 MiB/s average, 25% of 40.0 MiB, ETA 0:00:30\n" +
-			"10.0 MiB in 0:00:10, 1.00 MiB/s average: done, short of the expected 40.0 MiB (25%)\n"
+			"10.0 MiB in 0:00:10.00, 1.00 MiB/s average: done, short of the expected 40.0 MiB (25%)\n"
 		if got := out.String(); got != want {
 			t.Errorf("output:\n%s\nwant:\n%s", got, want)
 		}
@@ -139,7 +139,7 @@ func TestTerminal(t *testing.T) {
 			t.Errorf("first frame\n%q, want\n%q", frames[0], want)
 		}
 		last := frames[len(frames)-1]
-		if want := "db: 4.00 MiB in 0:00:01, 2.42 MiB/s average: done"; !strings.HasPrefix(last, want) || !strings.HasSuffix(last, "\n") {
+		if want := "db: 4.00 MiB in 0:00:01.65, 2.42 MiB/s average: done"; !strings.HasPrefix(last, want) || !strings.HasSuffix(last, "\n") {
 			t.Errorf("last line %q, want %q, padded, and a newline", last, want)
 		}
 	})
@@ -239,7 +239,7 @@ func TestWriteError(t *testing.T) {
 		if !r.Reported() {
 			t.Error("not Reported after the last line")
 		}
-		if got, want := out.String(), "1.46 KiB in 0:00:02, 750 B/s average: failed: write error: no space left on device\n"; got != want {
+		if got, want := out.String(), "1.46 KiB in 0:00:02.00, 750 B/s average: failed: write error: no space left on device\n"; got != want {
 			t.Errorf("output %q, want %q", got, want)
 		}
 		if n, err := w.ReadFrom(strings.NewReader("x")); n != 0 || !errors.Is(err, full) {
@@ -278,7 +278,7 @@ func TestChainFailure(t *testing.T) {
 		Filters: []stages.Filter{{Writer: mf}},
 		Sink:    stages.StdoutSink(io.Discard),
 	})
-	if err == nil || !strings.HasSuffix(out.String(), "3 B in 0:00:00, 0 B/s average: failed: read failed\n") &&
+	if err == nil || !strings.HasSuffix(out.String(), "3 B in 0:00:00.00, 0 B/s average: failed: read failed\n") &&
 		!strings.Contains(out.String(), ": failed: read failed\n") {
 		t.Errorf("Run = %v, output %q", err, out.String())
 	}
@@ -291,7 +291,7 @@ func TestReader(t *testing.T) {
 		b, _ := io.ReadAll(r)
 		time.Sleep(time.Second)
 		r.Close()
-		if string(b) != "hello" || out.String() != "5 B in 0:00:01, 5 B/s average: done\n" {
+		if string(b) != "hello" || out.String() != "5 B in 0:00:01.00, 5 B/s average: done\n" {
 			t.Errorf("read %q, output %q", b, out.String())
 		}
 
@@ -299,7 +299,7 @@ func TestReader(t *testing.T) {
 		r, _ = NewReader(strings.NewReader("hello"), Output(&out))
 		r.Read(make([]byte, 2))
 		r.Close()
-		if got := out.String(); got != "2 B in 0:00:00, 0 B/s average: failed: "+ErrClosedEarly.Error()+"\n" {
+		if got := out.String(); got != "2 B in 0:00:00.00, 0 B/s average: failed: "+ErrClosedEarly.Error()+"\n" {
 			t.Errorf("closed early: output %q", got)
 		}
 
@@ -310,7 +310,7 @@ func TestReader(t *testing.T) {
 			t.Errorf("Read = %v, want boom", err)
 		}
 		r.Close()
-		if got := out.String(); got != "0 B in 0:00:00, 0 B/s average: failed: boom\n" {
+		if got := out.String(); got != "0 B in 0:00:00.00, 0 B/s average: failed: boom\n" {
 			t.Errorf("read error: output %q", got)
 		}
 	})

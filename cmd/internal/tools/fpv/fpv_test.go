@@ -106,10 +106,10 @@ func TestDisplays(t *testing.T) {
 		prefix string
 		suffix string
 	}{
-		{nil, "fpv: 5 B in 0:00:00, ", " average: done\n"},                 // a buffer is no terminal: log lines
-		{[]string{"-N", "db"}, "db: 5 B in 0:00:00, ", " average: done\n"}, //
+		{nil, "fpv: 5 B in 0:00:00.", " average: done\n"},                 // a buffer is no terminal: log lines
+		{[]string{"-N", "db"}, "db: 5 B in 0:00:00.", " average: done\n"}, //
 		{[]string{"-s", "10"}, "fpv: 5 B in ", "short of the expected 10 B (50%)\n"},
-		{[]string{"-f"}, "\r5 B in 0:00:00, ", " average: done\n"}, // the terminal display, no name
+		{[]string{"-f"}, "\r5 B in 0:00:00.", " average: done\n"}, // the terminal display, no name
 		{[]string{"-q"}, "", ""},
 		{[]string{"-n"}, "100\n", "100\n"},
 		{[]string{"-n", "-b"}, "5\n", "5\n"},

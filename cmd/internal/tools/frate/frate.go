@@ -17,6 +17,7 @@ import (
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/throttle"
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 )
 
 // Tool is frate's definition.
@@ -155,8 +156,12 @@ func define(fs *pflag.FlagSet) cli.Build {
 		if env.Ctx != nil {
 			opts = append(opts, throttle.Context(env.Ctx))
 		}
+		opts = append(opts, throttle.BufferSize(pipeBuffer))
 		ctl := &control{rate: rate}
 		st := &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
+			// Only the input: a larger pipe after frate would let a reader
+			// that was stopped find more than a burst waiting.
+			growPipe(env.Stdin)
 			return ctl.newWriter(dst, opts)
 		}}}
 		if *rateFile != "" {
@@ -239,4 +244,30 @@ func (c *control) watch(path string, env *cli.Env) (stop func() error) {
 		})
 		return nil
 	}
+}
+
+// pipeBuffer is the buffer the stage reads into, and the kernel buffer
+// asked for on its input pipe: one read takes what the stage before wrote
+// in several, so there are fewer system calls and context switches.
+const pipeBuffer = 1 << 20
+
+// growPipe asks the kernel for a pipeBuffer buffer on x when it is a pipe.
+// It is a hint: errors are ignored.
+func growPipe(x any) {
+	f, ok := x.(*os.File)
+	if !ok {
+		return
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		return
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		if cur, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0); err == nil && cur < pipeBuffer {
+			unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeBuffer)
+		}
+	})
 }
