@@ -83,6 +83,7 @@ var errTrailing = errors.New("stage ended before its input")
 type pipeWriter struct {
 	pw    *io.PipeWriter
 	stage io.ReadCloser // what f built; Run commits it if it is a Committer
+	buf   []byte        // for ReadFrom
 	done  chan struct{}
 	err   error // set before done is closed
 }
@@ -97,6 +98,34 @@ func (p *pipeWriter) Write(b []byte) (int, error) {
 	}
 	return n, err
 }
+
+// ReadFrom feeds the stage from r in large pieces: io.Copy into an
+// io.Pipe would otherwise move 32 KiB at a time.
+func (p *pipeWriter) ReadFrom(r io.Reader) (int64, error) {
+	if p.buf == nil {
+		p.buf = make([]byte, pipeWriterBuffer)
+	}
+	var total int64
+	for {
+		nr, rerr := r.Read(p.buf)
+		if nr > 0 {
+			nw, werr := p.Write(p.buf[:nr])
+			total += int64(nw)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if rerr == io.EOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, rerr
+		}
+	}
+}
+
+// pipeWriterBuffer is the piece ReadFrom reads.
+const pipeWriterBuffer = 256 << 10
 
 func (p *pipeWriter) Close() error { return p.CloseWithError(nil) }
 

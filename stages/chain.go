@@ -135,7 +135,13 @@ func Run(ctx context.Context, c Chain) (n int64, err error) {
 			return 0, abortAll(Named(f.Name, ferr))
 		}
 		if f.Name != "" {
-			w = &namedWriter{name: f.Name, w: w}
+			nw := &namedWriter{name: f.Name, w: w}
+			w = nw
+			if rf, ok := nw.w.(io.ReaderFrom); ok && i == 0 {
+				// The top stage keeps its ReadFrom (fewer, larger reads);
+				// what the source fails with is still named as the source's.
+				w = &namedWriterRF{namedWriter: nw, rf: rf, src: c.SourceName}
+			}
 		}
 		writers[i] = w
 		top = w
@@ -145,13 +151,20 @@ func Run(ctx context.Context, c Chain) (n int64, err error) {
 		stop := context.AfterFunc(ctx, func() { closer.Close() })
 		defer stop()
 	}
-	// A failed write is a stage's error, never the source's; an
-	// io.ReaderFrom is left bare to keep the fast path.
+	// A failed write is a stage's error, never the source's. A sink with
+	// io.ReaderFrom is left bare to keep the kernel's fast paths (it tells
+	// its own errors by Err); a filter's ReadFrom is kept, with the reads
+	// watched.
 	var dst io.Writer = top
 	var ws *writeSide
-	if _, ok := top.(io.ReaderFrom); !ok {
+	rf, isRF := top.(io.ReaderFrom)
+	switch {
+	case !isRF:
 		ws = &writeSide{w: top}
 		dst = ws
+	case len(writers) > 0:
+		ws = &writeSide{w: top}
+		dst = &writeSideRF{ws, rf}
 	}
 	n, err = Copy(ctx, dst, c.Source, c.Buffer)
 	if err != nil {
@@ -188,7 +201,10 @@ func Run(ctx context.Context, c Chain) (n int64, err error) {
 // closeAborted stops a writer stage after a failure elsewhere. A stage that
 // offers CloseWithError (like the adapters here) is told why.
 func closeAborted(w io.WriteCloser, cause error) {
-	if nw, ok := w.(*namedWriter); ok {
+	switch nw := w.(type) {
+	case *namedWriter:
+		w = nw.w
+	case *namedWriterRF:
 		w = nw.w
 	}
 	if ce, ok := w.(interface{ CloseWithError(error) error }); ok {
@@ -199,7 +215,10 @@ func closeAborted(w io.WriteCloser, cause error) {
 }
 
 func committer(w io.WriteCloser) (Committer, bool) {
-	if nw, ok := w.(*namedWriter); ok {
+	switch nw := w.(type) {
+	case *namedWriter:
+		w = nw.w
+	case *namedWriterRF:
 		w = nw.w
 	}
 	if pw, ok := w.(*pipeWriter); ok { // a reader stage
@@ -225,6 +244,36 @@ func (s *writeSide) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// writeSideRF is a writeSide for a stage that reads for itself: an error
+// its ReadFrom returns is the stage's unless reading the source failed.
+type writeSideRF struct {
+	*writeSide
+	rf io.ReaderFrom
+}
+
+func (s *writeSideRF) ReadFrom(r io.Reader) (int64, error) {
+	rs := &readSide{r: r}
+	n, err := s.rf.ReadFrom(rs)
+	if err != nil && !rs.failed {
+		s.failed = true
+	}
+	return n, err
+}
+
+// readSide records whether reading the source failed.
+type readSide struct {
+	r      io.Reader
+	failed bool
+}
+
+func (r *readSide) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.failed = true
+	}
+	return n, err
+}
+
 // namedWriter names the errors of one writer stage.
 type namedWriter struct {
 	name string
@@ -237,6 +286,32 @@ func (n *namedWriter) Write(p []byte) (int, error) {
 }
 
 func (n *namedWriter) Close() error { return Named(n.name, n.w.Close()) }
+
+// namedWriterRF is a namedWriter whose stage reads for itself.
+type namedWriterRF struct {
+	*namedWriter
+	rf  io.ReaderFrom
+	src string // the source's name
+}
+
+func (n *namedWriterRF) ReadFrom(r io.Reader) (int64, error) {
+	k, err := n.rf.ReadFrom(&namedReader{r: r, name: n.src})
+	return k, Named(n.name, err)
+}
+
+// namedReader names a source's read errors.
+type namedReader struct {
+	r    io.Reader
+	name string
+}
+
+func (n *namedReader) Read(p []byte) (int, error) {
+	k, err := n.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = Named(n.name, err)
+	}
+	return k, err
+}
 
 // namedSink names the sink's errors. Its ReadFrom keeps the sink's fast
 // path; an error from it is the sink's when the sink says so (Err), and
