@@ -1,0 +1,7 @@
+package tests
+
+import "testing"
+
+func relDest(t *testing.T)  {}
+func relInput(t *testing.T) {}
+func relRace(t *testing.T)  {}
