@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -95,6 +96,9 @@ type Stage struct {
 	// something here catch SIGINT, SIGTERM and SIGHUP (those not ignored
 	// at start) and exit 128+signal after undoing.
 	Undo []func() error
+	// Handles lists signals the stage handles itself (frate --rate-file
+	// reloads on SIGHUP); Main does not catch them.
+	Handles []os.Signal
 }
 
 // UsageError is a mistake in the command line: exit status 2.
@@ -235,7 +239,7 @@ func run(t *Tool, args []string, stdin io.Reader, stdout, stderr io.Writer, inFi
 		return fail(t, stderr, err)
 	}
 	if len(st.Undo) > 0 || (outFile != nil && isPipe(outFile)) {
-		stop := catchSignals(t.Name, stderr, cancel, st.Undo, outFile)
+		stop := catchSignals(t.Name, stderr, cancel, st.Undo, outFile, st.Handles)
 		defer stop()
 	}
 	readsStdin := st.Job == nil && (st.Source == nil || st.Stdin) && inFile != nil && isPipe(inFile)
@@ -378,9 +382,15 @@ func Signals() []os.Signal {
 // catchSignals undoes, leaves a relay note on out (if a pipe), and exits
 // 128+signal on the first caught signal. The undo functions must be safe
 // to call while the stage is running.
-func catchSignals(tool string, stderr io.Writer, cancel func(), undo []func() error, out *os.File) (stop func()) {
+func catchSignals(tool string, stderr io.Writer, cancel func(), undo []func() error, out *os.File, handled []os.Signal) (stop func()) {
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, Signals()...)
+	var sigs []os.Signal
+	for _, s := range Signals() {
+		if !slices.Contains(handled, s) {
+			sigs = append(sigs, s)
+		}
+	}
+	signal.Notify(ch, sigs...)
 	done := make(chan struct{})
 	go func() {
 		select {

@@ -166,6 +166,7 @@ func define(fs *pflag.FlagSet) cli.Build {
 		}}}
 		if *rateFile != "" {
 			st.Close = ctl.watch(*rateFile, env)
+			st.Handles = ReloadSignals
 		}
 		return st, nil
 	}
@@ -201,10 +202,10 @@ func (c *control) setRate(rate int64) error {
 	return nil
 }
 
-// ReloadSignals make frate --rate-file read its file again. SIGUSR1 works
-// everywhere; SIGHUP is also caught by the shared command-line code (which
-// stops a tool writing to a pipe on SIGHUP), so in a pipe it stops frate
-// unless the command-line code leaves it to the stage.
+// ReloadSignals make frate --rate-file read its file again. With
+// --rate-file frate handles them itself, so the shared command-line code
+// does not stop it on SIGHUP; under fpipe, where SIGHUP stops the whole
+// pipeline, use SIGUSR1.
 var ReloadSignals = []os.Signal{syscall.SIGHUP, syscall.SIGUSR1}
 
 // watch re-reads path on each reload signal until the returned stop is called.
