@@ -8,16 +8,16 @@
 // libzstd reader. Levels are numbered as the zstd command numbers them,
 // 1 to 19 (default 3), and map onto the library's four encoders
 // (EncoderLevel): 1-2 SpeedFastest, 3-5 SpeedDefault, 6-9
-// SpeedBetterCompression, 10-19 SpeedBestCompression. The window is the
-// encoder's default (8 MiB; 4 MiB for SpeedFastest) unless WindowLog sets
-// it (zstd --long=N). Frames carry a content checksum unless
+// SpeedBetterCompression, 10-19 SpeedBestCompression. The window is 4 MiB
+// up to level 5 and 8 MiB above, unless WindowLog sets it (zstd --long=N). Frames carry a content checksum unless
 // Checksum(false).
 //
 // With two or more Threads one goroutine finds the matches of a block
 // while another entropy-codes and writes the block before it, and the
 // caller's goroutine fills the next: about two CPUs' worth, which is what
-// zstd -3 -T2 gets too. Memory is fixed: the window, the encoder's tables
-// and a few 128 KiB blocks, about 20 MiB of RSS at the default level.
+// zstd -3 -T2 gets too. Memory is fixed: twice the window (the encoder's
+// history), its tables and a few 128 KiB blocks: the fzst process peaks at
+// 16 to 18 MiB of RSS at the default level, 25 MiB at level 19.
 //
 // # Decompression
 //
@@ -51,6 +51,8 @@
 //
 // Memory: the input buffer (128 KiB), the largest window seen (at most
 // MaxWindow), and per block in flight (Concurrency) a block's input and
-// output buffers, about 2 MiB beyond the window. A decompression bomb
-// streams through in that memory.
+// output buffers. Measured, the whole fzst -d process peaks at 11 MiB of
+// RSS for the frames zstd and fzst write at their default levels, and at
+// 134 MiB for frames with a 128 MiB window (zstd --long). A decompression
+// bomb streams through in that memory.
 package zst

@@ -40,8 +40,8 @@ const (
 
 // MaxWindow makes the Reader refuse, with ErrWindow, a frame that needs
 // a window larger than n bytes, before anything of it is allocated. The
-// decoder's memory is about the window plus a fixed part of about 2 MiB
-// (see the package documentation). n is between MinWindow and
+// decoder's memory is about the window plus a few MiB (see the package
+// documentation). n is between MinWindow and
 // MaxWindowLimit. Default DefaultMaxWindow.
 func MaxWindow(n int64) ReaderOption {
 	return func(c *readerConfig) error {

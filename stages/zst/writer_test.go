@@ -142,8 +142,9 @@ func TestWriterWindow(t *testing.T) {
 		opts []Option
 		log  int
 	}{
-		{nil, 23},
+		{nil, 22},
 		{[]Option{Level(1)}, 22},
+		{[]Option{Level(7)}, 23},
 		{[]Option{WindowLog(20)}, 20},
 		{[]Option{WindowLog(25)}, 25},
 	} {
