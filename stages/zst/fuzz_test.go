@@ -10,11 +10,12 @@ import (
 )
 
 // FuzzReader: no input makes the Reader panic, hang or allocate a window
-// above its limit; Read and WriteTo agree; every error is an *Error with
-// an offset inside the input (the two may tell different errors apart
-// first, and hand out different amounts before them: the pipeline of
-// Concurrency(2) runs ahead of Concurrency(1)); what decodes, re-encodes with the Writer and
-// decodes back to the same bytes. Seeds: the files in testdata (made by
+// above its limit; Read (with Concurrency(2)) and WriteTo (with 1) agree
+// on whether the input is good, and on its data when it is (on bad input
+// the pipeline of Concurrency(2) may hand out a different amount, or find
+// another of its errors first); every error is an *Error with an offset
+// inside the input; what decodes, re-encodes with the Writer and decodes
+// back to the same bytes. Seeds: the files in testdata (made by
 // zstd(1)) and the table tests' shapes. Crashers stay in testdata/fuzz.
 func FuzzReader(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.zst"))
@@ -40,7 +41,7 @@ func FuzzReader(f *testing.F) {
 	f.Add(cat([]byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0x58}, block(true, 1, []byte("z"), 5000)))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		const limit = 1 << 20 // windows above are refused; keeps each run small
-		got, err := unzstMax(in, 4<<20, MaxWindow(limit), InputBuffer(4096))
+		got, err := unzstMax(in, 4<<20, MaxWindow(limit), InputBuffer(4096), Concurrency(2))
 		got2, err2 := unzstWTMax(in, 4<<20, MaxWindow(limit), Concurrency(1))
 		if err == errBomb || err2 == errBomb {
 			return // a bomb: 4 MiB came out without an error; enough
