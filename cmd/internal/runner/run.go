@@ -214,19 +214,32 @@ func (p *pipeline) run(cmds []Command) int {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	defer close(p.finished)
-	select {
-	case <-done:
-	case s := <-sigs:
-		if sig == 0 {
-			sig = s.(syscall.Signal)
-			sigErr = fmt.Errorf("%s: stopped, nothing committed", cli.SignalName(sig))
-			p.gate.fail(-1, sigErr)
-			p.stopAll()
+	// After a failure, wait for the stages to end, but not forever: a stage
+	// blocked reading a FIFO or terminal that nobody writes to cannot be
+	// interrupted. Everything that could commit was aborted already.
+	var giveUp <-chan time.Time
+	if p.gate.err() != nil {
+		giveUp = time.After(p.waitLimit())
+	}
+	stuck := false
+	for waiting := true; waiting; {
+		select {
+		case <-done:
+			waiting = false
+		case s := <-sigs:
+			if sig == 0 {
+				sig = s.(syscall.Signal)
+				sigErr = fmt.Errorf("%s: stopped, nothing committed", cli.SignalName(sig))
+				p.gate.fail(-1, sigErr)
+				p.stopAll()
+				giveUp = time.After(p.waitLimit())
+			}
+		case <-giveUp:
+			waiting, stuck = false, true
 		}
-		<-done
 	}
 	for _, s := range p.stages {
-		if s.inProcess() && s.st.Close != nil {
+		if s.inProcess() && s.st.Close != nil && !stuck {
 			s.st.Close()
 		}
 	}
@@ -296,6 +309,17 @@ func (p *pipeline) build() int {
 		}
 	}
 	return cli.ExitOK
+}
+
+// waitLimit is how long fpipe waits for its stages after stopping them:
+// the children's grace period, and a second for the rest.
+func (p *pipeline) waitLimit() time.Duration {
+	for _, s := range p.stages {
+		if s.proc != nil {
+			return p.opts.grace + time.Second
+		}
+	}
+	return time.Second
 }
 
 // undoAll takes back what built stages prepared (temporary files).
