@@ -49,10 +49,11 @@ func Level(n int) Option {
 	}
 }
 
-// Threads sets how many goroutines may compress at once, at least 1.
-// Default: the number of CPUs Go may use (runtime.GOMAXPROCS). With 1 the
-// Writer compresses on the caller's goroutine. It changes the speed and the
-// memory used, never the output.
+// Threads sets how many frames are compressed at once at levels 1 to 5
+// (at least 1), and whether the single-frame encoder of the other levels
+// runs as a pipeline of two goroutines (more than 1) or on the caller's.
+// Default: the number of CPUs Go may use (runtime.GOMAXPROCS). It changes
+// the speed and the memory used, never the output.
 func Threads(n int) Option {
 	return func(c *writerConfig) error {
 		if n < 1 {
@@ -96,12 +97,12 @@ func Checksum(on bool) Option {
 //	10-19   SpeedBestCompression    8 MiB
 //
 // The library has four encoders, not nineteen, so levels that share an
-// encoder give the same output. Measured on a database dump and a tar of
-// GOROOT: SpeedFastest is about zstd -1 in size, SpeedDefault zstd -3,
-// SpeedBetterCompression zstd -6 to -7 and SpeedBestCompression zstd -11,
-// at a little more CPU than zstd at those levels. SpeedDefault's window
-// is 4 MiB rather than the library's 8 MiB: the output is within 0.05% on
-// both inputs, and the encoder's history (twice the window) half as large.
+// encoder give the same output. Measured on a tar of GOROOT on two CPUs
+// against zstd -T2 (tests/bench/rows/35-fzst.sh): SpeedFastest is 3%
+// smaller than zstd -1 at about 0.7 of its speed; SpeedDefault as large as
+// zstd -3 (within 1.5%); SpeedBetterCompression 4% smaller than zstd -7 at
+// about 0.8 of its speed; SpeedBestCompression 7% smaller than zstd -11
+// and faster. The window of levels 1 to 5 is that of their 4 MiB frames.
 // Level must be valid.
 func EncoderLevel(level int) (zstd.EncoderLevel, int) {
 	l := zstd.EncoderLevelFromZstd(level)
@@ -126,23 +127,25 @@ var ErrClosed = errors.New("zst: write after close")
 // ErrAborted is the error CloseWithError(nil) leaves behind.
 var ErrAborted = errors.New("zst: aborted")
 
-// Writer compresses what is written to it as one zstd frame and writes
-// that to the io.Writer it wraps, with klauspost/compress's encoder. With
-// more than one thread, one goroutine finds the matches of a block while
-// another entropy-codes and writes the block before it. Memory is fixed:
-// twice the window, the encoder's tables and a few 128 KiB blocks (about
-// 12 MiB of heap at the default level), whatever the length of the stream.
+// Writer compresses what is written to it as zstd and writes that to the
+// io.Writer it wraps, with klauspost/compress's encoder. At levels 1 to 5
+// (without WindowLog) it cuts the input into FrameSize pieces and
+// compresses up to Threads of them at once, each as an independent frame;
+// above, or with WindowLog, it writes one frame, one goroutine finding the
+// matches of a block while another entropy-codes and writes the one
+// before (see the package documentation for sizes and memory). Memory is
+// fixed, whatever the length of the stream.
 //
-// The frame has a content checksum unless Checksum(false), no content
-// size (the input is a stream) and is read by zstd -d and by Reader. An
-// empty input gives a valid frame of empty content. The output depends
-// only on the input, the level and the window, not on Threads nor on how
-// the input is cut into writes.
+// Every frame has a content checksum unless Checksum(false), and is read
+// by zstd -d and by Reader. An empty input gives a valid frame of empty
+// content. The output depends only on the input, the level and the window,
+// not on Threads nor on how the input is cut into writes.
 //
 // A Writer is for one goroutine. Its errors are sticky: once a write to
 // the wrapped writer failed, every later call returns that error.
 type Writer struct {
 	enc     *zstd.Encoder
+	fr      *frames // set when the input is cut into independent frames
 	gate    gateWriter
 	cfg     writerConfig
 	n       int64
@@ -172,6 +175,21 @@ func NewWriter(w io.Writer, opts ...Option) (*Writer, error) {
 	}
 	z := &Writer{cfg: c}
 	z.gate.w = w
+	if c.windowLog == 0 && (level == zstd.SpeedFastest || level == zstd.SpeedDefault) {
+		enc, err := zstd.NewWriter(nil,
+			zstd.WithEncoderLevel(level),
+			zstd.WithWindowSize(FrameSize),
+			zstd.WithEncoderConcurrency(c.threads),
+			zstd.WithEncoderCRC(c.checksum),
+			zstd.WithZeroFrames(true),
+		)
+		if err != nil {
+			return nil, fmt.Errorf("zst: %w", err)
+		}
+		z.enc = enc
+		z.fr = newFrames(enc, &z.gate, c.threads)
+		return z, nil
+	}
 	enc, err := zstd.NewWriter(&z.gate,
 		zstd.WithEncoderLevel(level),
 		zstd.WithWindowSize(window),
@@ -246,7 +264,13 @@ func (z *Writer) Write(p []byte) (int, error) {
 	if z.closed {
 		return 0, ErrClosed
 	}
-	n, err := z.enc.Write(p)
+	var n int
+	var err error
+	if z.fr != nil {
+		n, err = z.fr.Write(p)
+	} else {
+		n, err = z.enc.Write(p)
+	}
 	z.count(n)
 	if err != nil {
 		return n, z.fail(err)
@@ -263,6 +287,17 @@ func (z *Writer) ReadFrom(r io.Reader) (int64, error) {
 	}
 	if z.closed {
 		return 0, ErrClosed
+	}
+	if z.fr != nil {
+		n, err := z.fr.readFrom(r, z.count)
+		if err != nil && z.fr.getErr() == nil {
+			z.err = err // a failure of r
+			return n, err
+		}
+		if err != nil {
+			return n, z.fail(err)
+		}
+		return n, nil
 	}
 	rr := &readSide{r: r, z: z}
 	n, err := z.enc.ReadFrom(rr)
@@ -311,6 +346,17 @@ func (z *Writer) Close() error {
 		return z.err
 	}
 	z.closed = true
+	if z.fr != nil {
+		if z.err != nil {
+			z.gate.close(z.err)
+			z.fr.stop()
+			return z.err
+		}
+		if err := z.fr.Close(); err != nil {
+			return z.fail(err)
+		}
+		return nil
+	}
 	if z.err != nil {
 		z.enc.Close() // let its goroutines end
 		return z.err
@@ -337,6 +383,10 @@ func (z *Writer) CloseWithError(err error) error {
 	}
 	z.closed = true
 	z.gate.close(err)
+	if z.fr != nil {
+		z.fr.stop()
+		return nil
+	}
 	z.enc.Close()
 	return nil
 }

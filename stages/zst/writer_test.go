@@ -142,9 +142,8 @@ func TestWriterWindow(t *testing.T) {
 		opts []Option
 		log  int
 	}{
-		{nil, 22},
-		{[]Option{Level(1)}, 22},
 		{[]Option{Level(7)}, 23},
+		{[]Option{Level(19)}, 23},
 		{[]Option{WindowLog(20)}, 20},
 		{[]Option{WindowLog(25)}, 25},
 	} {
@@ -164,6 +163,31 @@ func TestWriterWindow(t *testing.T) {
 			if _, err := unzst(z, MaxWindow(1<<(tc.log-1))); !errors.Is(err, ErrWindow) {
 				t.Errorf("window log %d, limit half of it: %v", tc.log, err)
 			}
+		}
+	}
+}
+
+// TestWriterFrames: at levels 1 to 5 the input is cut into independent
+// frames of FrameSize, each with its content size and so no more window
+// than that; the Reader reads them all.
+func TestWriterFrames(t *testing.T) {
+	t.Parallel()
+	data := text(2*FrameSize + 12345)
+	for _, level := range []int{1, 3, 5} {
+		z := compress(t, data, Level(level))
+		if z[4]&0x20 == 0 || z[4]>>6 != 2 {
+			t.Errorf("level %d: frame header descriptor %#x, want single segment with a 4-byte content size", level, z[4])
+		}
+		if fcs := int(z[5]) | int(z[6])<<8 | int(z[7])<<16 | int(z[8])<<24; fcs != FrameSize {
+			t.Errorf("level %d: first frame's content size %d, want %d", level, fcs, FrameSize)
+		}
+		r, _ := NewReader(bytes.NewReader(z), MaxWindow(FrameSize))
+		got, err := io.ReadAll(r)
+		if err != nil || !bytes.Equal(got, data) || r.Frames() != 3 {
+			t.Errorf("level %d: %d bytes in %d frames, %v", level, len(got), r.Frames(), err)
+		}
+		if _, err := unzst(z, MaxWindow(FrameSize/2)); !errors.Is(err, ErrWindow) {
+			t.Errorf("level %d, limit half a frame: %v", level, err)
 		}
 	}
 }
