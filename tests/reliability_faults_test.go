@@ -24,11 +24,14 @@ func relSyscall(t *testing.T) {
 		want              string   // stderr must contain this
 		wantNew           bool     // the destination must hold the new content (else the old)
 		fallback          bool     // a copy that falls back to read/write on this error may succeed
+		onlyDir           bool     // strace -P DIR: only syscalls on the destination's folder
 	}
 	faults := []fault{
 		{name: "fsync-EIO", tool: "fsink", trace: "fsync", inject: []string{"fsync:error=EIO:when=1"}, stdin: "pipe",
 			want: "fsync: input/output error; destination left unchanged"},
-		{name: "folder-fsync-EIO", tool: "fsink", trace: "fsync", inject: []string{"fsync:error=EIO:when=2"}, stdin: "pipe",
+		// strace counts when= per thread, and the two fsyncs may run on
+		// different threads: -P DIR limits the fault to the folder's fsync.
+		{name: "folder-fsync-EIO", tool: "fsink", trace: "fsync", inject: []string{"fsync:error=EIO"}, stdin: "pipe", onlyDir: true,
 			want: "renamed, but syncing the folder failed: input/output error", wantNew: true},
 		{name: "rename-EXDEV", tool: "fsink", trace: "rename,renameat,renameat2", inject: []string{"rename,renameat,renameat2:error=EXDEV"}, stdin: "pipe",
 			want: "invalid cross-device link"},
@@ -78,9 +81,16 @@ func relSyscall(t *testing.T) {
 		if f.tool != "fsink" {
 			expected = "exit 1, the error named, destination intact, no temp left"
 		}
-		relCase(t, f.name, f.tool, "strace -e inject="+strings.Join(f.inject, " -e inject="), expected, func(t *testing.T) string {
+		inj := "strace -e inject=" + strings.Join(f.inject, " -e inject=")
+		if f.onlyDir {
+			inj += " -P DIR (the folder's fsync only)"
+		}
+		relCase(t, f.name, f.tool, inj, expected, func(t *testing.T) string {
 			prefix := straceInject(t, f.trace, f.inject...)
 			dir := t.TempDir()
+			if f.onlyDir {
+				prefix = append(prefix, "-P", dir)
+			}
 			old, ino := oldDest(t, dir, "dest")
 			if err := os.WriteFile(filepath.Join(dir, "src"), data, 0o644); err != nil {
 				t.Fatal(err)
