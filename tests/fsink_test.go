@@ -404,7 +404,7 @@ func TestFsinkDirFsyncFails(t *testing.T) {
 	strace := needStrace(t)
 	dir := t.TempDir()
 	oldDest(t, dir, "backup")
-	c := exec.Command(strace, "-f", "-qq", "-o", "/dev/null", "-e", "trace=fsync", "-e", "inject=fsync:error=EIO:when=2", bin("fsink"), "backup")
+	c := exec.Command(strace, "-f", "-qq", "-o", "/dev/null", "-e", "trace=fsync", "-e", "inject=fsync:error=EIO", "-P", dir, bin("fsink"), "backup")
 	c.Dir = dir
 	c.Stdin = strings.NewReader("new")
 	out, err := c.CombinedOutput()

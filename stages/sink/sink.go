@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -82,8 +83,9 @@ type Writer struct {
 	errMu sync.Mutex
 	err   error // sticky write error
 
-	mu    sync.Mutex
-	state int // open, committed, aborted
+	mu       sync.Mutex
+	state    int         // open, committed, aborted
+	stopping atomic.Bool // Abort was called: a Commit under way must not rename
 }
 
 const (
@@ -499,6 +501,9 @@ func (w *Writer) commit() error {
 	if err := w.f.Close(); err != nil {
 		return w.pathErr(fmt.Errorf("close: %w; destination left unchanged", unwrap(err)))
 	}
+	if w.stopping.Load() { // Abort was called while we synced (a signal)
+		return w.pathErr(errors.New("stopped before the rename; destination left unchanged"))
+	}
 	if err := w.rename(); err != nil {
 		return w.pathErr(fmt.Errorf("rename: %w; destination left unchanged", unwrap(err)))
 	}
@@ -558,6 +563,7 @@ func (w *Writer) newMode() fs.FileMode {
 // appended file is truncated back to its old length). It is safe to call
 // more than once, from any goroutine, and after Commit (a no-op).
 func (w *Writer) Abort() error {
+	w.stopping.Store(true) // seen by a Commit that holds mu, before its rename
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.abortLocked()

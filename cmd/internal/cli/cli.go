@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/fpipe/fpipe/cmd/internal/relay"
@@ -238,8 +239,10 @@ func run(t *Tool, args []string, stdin io.Reader, stdout, stderr io.Writer, inFi
 		}
 		return fail(t, stderr, err)
 	}
+	caught := func() bool { return false }
 	if len(st.Undo) > 0 || (outFile != nil && isPipe(outFile)) {
-		stop := catchSignals(t.Name, stderr, cancel, st.Undo, outFile, st.Handles)
+		var stop func()
+		stop, caught = catchSignals(t.Name, stderr, cancel, st.Undo, outFile, st.Handles)
 		defer stop()
 	}
 	readsStdin := st.Job == nil && (st.Source == nil || st.Stdin) && inFile != nil && isPipe(inFile)
@@ -248,6 +251,9 @@ func run(t *Tool, args []string, stdin io.Reader, stdout, stderr io.Writer, inFi
 		if cerr := st.Close(); err == nil {
 			err = cerr
 		}
+	}
+	if caught() {
+		select {} // the signal handler is undoing and will exit 128+signal
 	}
 	if err != nil && readsStdin {
 		relay.Take(inFile) // a note from the stage before is moot now
@@ -382,7 +388,7 @@ func Signals() []os.Signal {
 // catchSignals undoes, leaves a relay note on out (if a pipe), and exits
 // 128+signal on the first caught signal. The undo functions must be safe
 // to call while the stage is running.
-func catchSignals(tool string, stderr io.Writer, cancel func(), undo []func() error, out *os.File, handled []os.Signal) (stop func()) {
+func catchSignals(tool string, stderr io.Writer, cancel func(), undo []func() error, out *os.File, handled []os.Signal) (stop func(), caught func() bool) {
 	ch := make(chan os.Signal, 1)
 	var sigs []os.Signal
 	for _, s := range Signals() {
@@ -392,9 +398,11 @@ func catchSignals(tool string, stderr io.Writer, cancel func(), undo []func() er
 	}
 	signal.Notify(ch, sigs...)
 	done := make(chan struct{})
+	var got atomic.Bool
 	go func() {
 		select {
 		case s := <-ch:
+			got.Store(true)
 			cancel()
 			for _, u := range undo {
 				if err := u(); err != nil {
@@ -414,7 +422,7 @@ func catchSignals(tool string, stderr io.Writer, cancel func(), undo []func() er
 		case <-done:
 		}
 	}()
-	return func() { signal.Stop(ch); close(done) }
+	return func() { signal.Stop(ch); close(done) }, got.Load
 }
 
 // SignalName is "SIGTERM" for syscall.SIGTERM.

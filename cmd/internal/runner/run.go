@@ -199,13 +199,26 @@ func (p *pipeline) run(cmds []Command) int {
 	}
 	p.gate.seal()
 
-	var sigErr error
+	// A signal is acted on at once, on its own goroutine: the gate fails and
+	// every sink is told to abort (a commit under way then stops before its
+	// rename), whatever the main loop below is waiting for.
+	sigCh := make(chan syscall.Signal, 1)
+	var signaled atomic.Int32
+	defer close(p.finished)
+	go func() {
+		select {
+		case s := <-sigs:
+			sg := s.(syscall.Signal)
+			signaled.Store(int32(sg))
+			p.gate.fail(-1, fmt.Errorf("%s: stopped, nothing committed", cli.SignalName(sg)))
+			p.undoAll()
+			sigCh <- sg
+		case <-p.finished:
+		}
+	}()
 	var sig syscall.Signal
 	select {
-	case s := <-sigs:
-		sig = s.(syscall.Signal)
-		sigErr = fmt.Errorf("%s: stopped, nothing committed", cli.SignalName(sig))
-		p.gate.fail(-1, sigErr)
+	case sig = <-sigCh:
 	case <-p.gate.settled:
 	}
 	if p.gate.err() != nil {
@@ -213,7 +226,6 @@ func (p *pipeline) run(cmds []Command) int {
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	defer close(p.finished)
 	// After a failure, wait for the stages to end, but not forever: a stage
 	// blocked reading a FIFO or terminal that nobody writes to cannot be
 	// interrupted. Everything that could commit was aborted already.
@@ -226,17 +238,18 @@ func (p *pipeline) run(cmds []Command) int {
 		select {
 		case <-done:
 			waiting = false
-		case s := <-sigs:
+		case sg := <-sigCh:
 			if sig == 0 {
-				sig = s.(syscall.Signal)
-				sigErr = fmt.Errorf("%s: stopped, nothing committed", cli.SignalName(sig))
-				p.gate.fail(-1, sigErr)
+				sig = sg
 				p.stopAll()
 				giveUp = time.After(p.waitLimit())
 			}
 		case <-giveUp:
 			waiting, stuck = false, true
 		}
+	}
+	if sig == 0 { // arrived as the stages ended
+		sig = syscall.Signal(signaled.Load())
 	}
 	for _, s := range p.stages {
 		if s.inProcess() && s.st.Close != nil && !stuck {
@@ -249,7 +262,7 @@ func (p *pipeline) run(cmds []Command) int {
 		}
 	}
 	if sig != 0 {
-		fmt.Fprintf(p.stderr, "fpipe: %s\n", cli.Message(sigErr))
+		fmt.Fprintf(p.stderr, "fpipe: %s: stopped, nothing committed\n", cli.SignalName(sig))
 		return 128 + int(sig)
 	}
 	if err := p.gate.err(); err != nil {
@@ -312,14 +325,14 @@ func (p *pipeline) build() int {
 }
 
 // waitLimit is how long fpipe waits for its stages after stopping them:
-// the children's grace period, and a second for the rest.
+// the children's grace period and a second, or 300 ms with no children.
 func (p *pipeline) waitLimit() time.Duration {
 	for _, s := range p.stages {
 		if s.proc != nil {
 			return p.opts.grace + time.Second
 		}
 	}
-	return time.Second
+	return 300 * time.Millisecond
 }
 
 // undoAll takes back what built stages prepared (temporary files).
