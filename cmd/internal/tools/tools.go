@@ -10,13 +10,14 @@ import (
 	"github.com/fpipe/fpipe/cmd/internal/tools/fread"
 	"github.com/fpipe/fpipe/cmd/internal/tools/fsink"
 	"github.com/fpipe/fpipe/cmd/internal/tools/fsum"
+	"github.com/fpipe/fpipe/cmd/internal/tools/fzst"
 )
 
 // All maps a tool's name to its definition.
 var All = map[string]*cli.Tool{}
 
 func init() {
-	for _, t := range []*cli.Tool{fread.Tool, fgz.Tool, fsum.Tool, frate.Tool, fpv.Tool, fsink.Tool} {
+	for _, t := range []*cli.Tool{fread.Tool, fgz.Tool, fzst.Tool, fsum.Tool, frate.Tool, fpv.Tool, fsink.Tool} {
 		All[t.Name] = t
 	}
 }
