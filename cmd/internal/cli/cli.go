@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/fpipe/fpipe/cmd/internal/relay"
 	"github.com/fpipe/fpipe/stages"
@@ -246,7 +247,7 @@ func run(t *Tool, args []string, stdin io.Reader, stdout, stderr io.Writer, inFi
 		defer stop()
 	}
 	readsStdin := st.Job == nil && (st.Source == nil || st.Stdin) && inFile != nil && isPipe(inFile)
-	err = runStage(ctx, st, stdin, stdout, readsStdin)
+	err = runStage(ctx, st, stdin, stdout, readsStdin, caught)
 	if st.Close != nil {
 		if cerr := st.Close(); err == nil {
 			err = cerr
@@ -289,7 +290,7 @@ func isPipe(f *os.File) bool {
 	return err == nil && st.Mode()&fs.ModeNamedPipe != 0
 }
 
-func runStage(ctx context.Context, st *Stage, stdin io.Reader, stdout io.Writer, readsStdin bool) error {
+func runStage(ctx context.Context, st *Stage, stdin io.Reader, stdout io.Writer, readsStdin bool, caught func() bool) error {
 	if st.Job != nil {
 		return st.Job(ctx)
 	}
@@ -300,8 +301,12 @@ func runStage(ctx context.Context, st *Stage, stdin io.Reader, stdout io.Writer,
 	if c.Sink == nil {
 		c.Sink = stages.StdoutSink(stdout)
 	}
-	if readsStdin {
-		c.Sink = relaySink(c.Sink, stdin.(*os.File))
+	if readsStdin || len(st.Undo) > 0 {
+		var in *os.File
+		if readsStdin {
+			in = stdin.(*os.File)
+		}
+		c.Sink = &checkedSink{Sink: c.Sink, in: in, caught: caught, settle: len(st.Undo) > 0}
 	}
 	if st.Filter != nil {
 		c.Filters = []stages.Filter{*st.Filter}
@@ -310,21 +315,36 @@ func runStage(ctx context.Context, st *Stage, stdin io.Reader, stdout io.Writer,
 	return err
 }
 
-// relaySink checks, before the sink commits, whether the stage before
-// (writing into in) left a failure note; if so the commit fails. It keeps
-// the sink's ReaderFrom, Err and Unwrap.
-func relaySink(s stages.Sink, in *os.File) stages.Sink {
-	return &checkedSink{Sink: s, in: in}
-}
-
+// checkedSink checks, before the sink commits, whether the stage before
+// (writing into in) left a failure note, and whether a signal came with
+// the end of input; either way the commit fails. It keeps the sink's
+// ReaderFrom, Err and Unwrap.
 type checkedSink struct {
 	stages.Sink
-	in *os.File
+	in     *os.File    // nil: no relay check
+	caught func() bool // a signal was caught
+	settle bool        // give a signal sent with the end of input time to land
 }
 
+// settleTime is how long a committing tool waits, at the end of input, for
+// a signal that was sent at the same moment (a Ctrl-C or kill of the whole
+// pipeline ends the input and signals the sink together) to be handled.
+const settleTime = 5 * time.Millisecond
+
 func (c *checkedSink) Commit() error {
-	if why, ok := relay.Take(c.in); ok {
-		return &UpstreamError{Why: why}
+	if c.in != nil {
+		if why, ok := relay.Take(c.in); ok {
+			return &UpstreamError{Why: why}
+		}
+	}
+	if c.settle {
+		deadline := time.Now().Add(settleTime)
+		for !c.caught() && time.Now().Before(deadline) {
+			time.Sleep(500 * time.Microsecond)
+		}
+		if c.caught() {
+			return errors.New("stopped by a signal")
+		}
 	}
 	return c.Sink.Commit()
 }

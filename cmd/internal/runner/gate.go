@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/fpipe/fpipe/stages"
 )
@@ -131,8 +132,8 @@ func isConsequence(err error) bool {
 }
 
 // gateSink makes a sink's Commit wait for the gate.
-func gateSink(s stages.Sink, arrive func() error) stages.Sink {
-	g := &gatedSink{Sink: s, arrive: arrive}
+func gateSink(s stages.Sink, arrive, gateErr func() error) stages.Sink {
+	g := &gatedSink{Sink: s, arrive: arrive, gateErr: gateErr}
 	if rf, ok := s.(io.ReaderFrom); ok {
 		return &gatedSinkRF{g, rf}
 	}
@@ -141,7 +142,8 @@ func gateSink(s stages.Sink, arrive func() error) stages.Sink {
 
 type gatedSink struct {
 	stages.Sink
-	arrive func() error
+	arrive  func() error
+	gateErr func() error
 }
 
 func (g *gatedSink) Commit() error {
@@ -149,7 +151,30 @@ func (g *gatedSink) Commit() error {
 		g.Sink.Abort()
 		return stages.ErrAborted
 	}
+	if err := g.settle(); err != nil {
+		g.Sink.Abort()
+		return err
+	}
 	return g.Sink.Commit()
+}
+
+// settleTime: see cli's; a signal sent with the end of input (Ctrl-C or a
+// kill of the process group) gets this long to be handled before the commit.
+const settleTime = 5 * time.Millisecond
+
+// settle waits settleTime for a signal to fail the gate.
+func (g *gatedSink) settle() error {
+	deadline := time.Now().Add(settleTime)
+	for time.Now().Before(deadline) {
+		if err := g.gateErr(); err != nil {
+			return stages.ErrAborted
+		}
+		time.Sleep(500 * time.Microsecond)
+	}
+	if err := g.gateErr(); err != nil {
+		return stages.ErrAborted
+	}
+	return nil
 }
 
 // Err passes on the sink's sticky write error, which the chain uses to name it.

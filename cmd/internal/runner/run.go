@@ -495,7 +495,7 @@ func (p *pipeline) startSegment(wg *sync.WaitGroup, i, j int, in, out *os.File) 
 	}
 	switch {
 	case last.st.Sink != nil:
-		c.Sink = gateSink(last.st.Sink, arrive)
+		c.Sink = gateSink(last.st.Sink, arrive, p.gate.err)
 	case out != nil:
 		c.Sink = stages.StdoutSink(out)
 	default:
