@@ -145,8 +145,8 @@ func define(fs *pflag.FlagSet) cli.Build {
 		}
 		opts = append(opts, meter.BufferSize(pipeBuffer))
 		return &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
-			growPipe(env.Stdin)
-			growPipe(env.Stdout)
+			cli.GrowPipe(env.Stdin)
+			cli.GrowPipe(env.Stdout)
 			return meter.NewWriter(dst, opts...)
 		}}}, nil
 	}
@@ -216,24 +216,3 @@ func columns(fd int) int {
 // the stage before wrote in several, so there are fewer system calls and
 // context switches than with cat's 128 KiB.
 const pipeBuffer = 1 << 20
-
-// growPipe asks the kernel for a pipeBuffer buffer on x when it is a pipe.
-// It is a hint: errors are ignored.
-func growPipe(x any) {
-	f, ok := x.(*os.File)
-	if !ok {
-		return
-	}
-	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
-		return
-	}
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return
-	}
-	rc.Control(func(fd uintptr) {
-		if cur, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0); err == nil && cur < pipeBuffer {
-			unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeBuffer)
-		}
-	})
-}

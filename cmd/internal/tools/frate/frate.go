@@ -17,7 +17,6 @@ import (
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/throttle"
 	"github.com/spf13/pflag"
-	"golang.org/x/sys/unix"
 )
 
 // Tool is frate's definition.
@@ -161,7 +160,7 @@ func define(fs *pflag.FlagSet) cli.Build {
 		st := &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
 			// Only the input: a larger pipe after frate would let a reader
 			// that was stopped find more than a burst waiting.
-			growPipe(env.Stdin)
+			cli.GrowPipe(env.Stdin)
 			return ctl.newWriter(dst, opts)
 		}}}
 		if *rateFile != "" {
@@ -251,24 +250,3 @@ func (c *control) watch(path string, env *cli.Env) (stop func() error) {
 // asked for on its input pipe: one read takes what the stage before wrote
 // in several, so there are fewer system calls and context switches.
 const pipeBuffer = 1 << 20
-
-// growPipe asks the kernel for a pipeBuffer buffer on x when it is a pipe.
-// It is a hint: errors are ignored.
-func growPipe(x any) {
-	f, ok := x.(*os.File)
-	if !ok {
-		return
-	}
-	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
-		return
-	}
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return
-	}
-	rc.Control(func(fd uintptr) {
-		if cur, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0); err == nil && cur < pipeBuffer {
-			unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeBuffer)
-		}
-	})
-}

@@ -182,8 +182,8 @@ func (f *flags) buildFilter(env *cli.Env, algos []sum.Algorithm, explicit bool) 
 		}
 		return nil, err
 	}
-	growPipe(env.Stdin)
-	growPipe(env.Stdout)
+	cli.GrowPipe(env.Stdin)
+	cli.GrowPipe(env.Stdout)
 	st.Filter = &stages.Filter{
 		Writer: sum.Filter(opts...),
 		Reader: func(src io.Reader) (io.ReadCloser, error) { return sum.NewReader(src, opts...) },
@@ -259,21 +259,4 @@ func isTerminal(w io.Writer) bool {
 	}
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
-}
-
-// growPipe asks for a 1 MiB buffer on a pipe (fewer, larger reads and
-// writes; fewer context switches). Errors are ignored: it is a hint.
-func growPipe(x any) {
-	f, ok := x.(*os.File)
-	if !ok {
-		return
-	}
-	st, err := f.Stat()
-	if err != nil || st.Mode()&os.ModeNamedPipe == 0 {
-		return
-	}
-	fd := int(f.Fd())
-	if cur, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0); err == nil && cur < 1<<20 {
-		unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, 1<<20)
-	}
 }
