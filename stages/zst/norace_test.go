@@ -1,0 +1,5 @@
+//go:build !race
+
+package zst
+
+const raceEnabled = false
