@@ -41,6 +41,9 @@ type Tool struct {
 	// Define registers the tool's flags on fs and returns the function that,
 	// once fs is parsed, builds the tool's stage from the operands.
 	Define func(fs *pflag.FlagSet) Build
+	// Args, when set, rewrites the tool's words before they are parsed
+	// (fzst turns a lone -19 into --level=19, which pflag cannot define).
+	Args func([]string) []string
 }
 
 // Build makes a tool's stage from its operands (the words left after the
@@ -162,6 +165,9 @@ func (t *Tool) Parse(args []string, stderr io.Writer) (b Build, fs *pflag.FlagSe
 	b = t.Define(fs)
 	fs.BoolVarP(&help, "help", "h", false, "show this help and exit")
 	fs.BoolVar(&version, "version", false, "print the version and exit")
+	if t.Args != nil {
+		args = t.Args(args)
+	}
 	if err = fs.Parse(args); err != nil {
 		return nil, fs, false, false, &UsageError{err}
 	}

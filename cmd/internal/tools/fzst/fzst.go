@@ -37,22 +37,23 @@ nothing.
 fzst reads only standard input and writes only standard output: to
 compress a file, fread FILE | fzst | fsink FILE.zst.`,
 	Define: define,
+	Args:   RewriteLevels,
 }
 
 // levelWord is a lone -N: the level as zstd's command line writes it.
 var levelWord = regexp.MustCompile(`^-[0-9]+$`)
 
 // RewriteLevels turns each lone -N before a "--" into --level=N, so that
-// -19 is level 19 and not -1 -9. It is meant for a hook of package cli
-// that lets a tool rewrite its words before they are parsed; until there
-// is one, the digit flags add up (see digits).
+// -19 is level 19 and not -1 -9. It is fzst's cli.Tool.Args hook; words
+// it leaves alone (-c19) still go through the digit flags (see digits).
 func RewriteLevels(args []string) []string {
 	out := make([]string, 0, len(args))
 	for i, a := range args {
 		if a == "--" {
 			return append(out, args[i:]...)
 		}
-		if levelWord.MatchString(a) {
+		// The word after a flag that takes a value is that value (-T -2).
+		if levelWord.MatchString(a) && (i == 0 || !takesValue[args[i-1]]) {
 			a = "--level=" + a[1:]
 		}
 		out = append(out, a)
@@ -60,11 +61,14 @@ func RewriteLevels(args []string) []string {
 	return out
 }
 
+// takesValue lists fzst's flags whose value may be the next word.
+var takesValue = map[string]bool{"-T": true, "--threads": true, "-M": true, "--memory": true, "--level": true}
+
 // digits collects the level from the digit flags -0 ... -9, which pflag
 // sees one at a time: -19 arrives as -1 then -9. Digits that come one
 // right after the other add up to one number; any other flag in between
-// starts a new one (-1 -d -9 is level 9). Two lone digit words in a row
-// (-1 -9) read as -19: write the level as one word.
+// starts a new one (-1 -d -9 is level 9). Lone words (-1 -9) never get
+// here: RewriteLevels makes them --level flags first.
 type digits struct {
 	level *int
 	acc   int  // the number so far
