@@ -12,15 +12,16 @@ import (
 const SizeHelp = `SIZE is a number of bytes, optionally with a fraction and a unit as dd(1)
 counts them: K, M, G, T, P (or KiB, MiB, GiB, TiB, PiB) are powers of 1024;
 KB, MB, GB, TB, PB are powers of 1000. So 64K = 64KiB = 65536, 64KB = 64000,
-1.5M = 1572864.`
+1.5M = 1572864. Lower-case k, m, g, t, p are powers of 1024 too, as pv(1)
+and mbuffer(1) take them: 1m = 1M = 1048576.`
 
 var units = map[string]int64{
 	"": 1, "B": 1, "c": 1,
 	"K": 1 << 10, "k": 1 << 10, "KiB": 1 << 10, "kiB": 1 << 10,
-	"M": 1 << 20, "MiB": 1 << 20,
-	"G": 1 << 30, "GiB": 1 << 30,
-	"T": 1 << 40, "TiB": 1 << 40,
-	"P": 1 << 50, "PiB": 1 << 50,
+	"M": 1 << 20, "m": 1 << 20, "MiB": 1 << 20,
+	"G": 1 << 30, "g": 1 << 30, "GiB": 1 << 30,
+	"T": 1 << 40, "t": 1 << 40, "TiB": 1 << 40,
+	"P": 1 << 50, "p": 1 << 50, "PiB": 1 << 50,
 	"KB": 1e3, "kB": 1e3,
 	"MB": 1e6, "GB": 1e9, "TB": 1e12, "PB": 1e15,
 }
