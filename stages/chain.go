@@ -6,84 +6,14 @@ import (
 	"io"
 )
 
-// Sink is the last stage of a chain: an io.Writer whose output becomes
-// visible only through Commit. Commit is called once, after everything
-// upstream finished cleanly; Abort discards what was written and may be
-// called at any time, from any goroutine, also after Commit (it is then a
-// no-op) and more than once. A Sink that offers io.ReaderFrom lets a copy
-// reach it without a buffer.
-type Sink interface {
-	io.Writer
-	Commit() error
-	Abort() error
-}
-
-// Committer is implemented by filter stages that publish output of their
-// own (a sum file): Run commits them after the sink, and aborts them with it.
-type Committer interface {
-	Commit() error
-	Abort() error
-}
-
-// WriteFilter builds a writer stage on top of dst. Closing the returned
-// writer finishes the stage's own stream but does not close dst.
-type WriteFilter func(dst io.Writer) (io.WriteCloser, error)
-
-// ReadFilter builds a reader stage on top of src. Closing the returned reader
-// releases the stage but does not close src.
-type ReadFilter func(src io.Reader) (io.ReadCloser, error)
-
-// Filter is one middle stage of a chain, in whichever direction is natural
-// to it. When Writer is nil, Reader is adapted with [PipeWriter].
-type Filter struct {
-	Name   string // used in errors; empty leaves errors as they are
-	Writer WriteFilter
-	Reader ReadFilter
-}
-
-// Chain describes source → filters → sink, copied by [Run].
-type Chain struct {
-	Source     io.Reader
-	SourceName string
-	Filters    []Filter
-	Sink       Sink
-	SinkName   string
-	// Buffer is the copy buffer used where no fast path applies; nil or
-	// empty means DefaultBufferSize.
-	Buffer []byte
-}
-
-// StdoutSink returns a Sink that writes to w directly: nothing to commit,
-// nothing that Abort can take back. It keeps w's io.ReaderFrom, and its
-// Unwrap method returns w.
-func StdoutSink(w io.Writer) Sink {
-	if rf, ok := w.(io.ReaderFrom); ok {
-		return plainSinkRF{plainSink{w}, rf}
-	}
-	return plainSink{w}
-}
-
-type plainSink struct{ io.Writer }
-
-func (plainSink) Commit() error { return nil }
-
-// Unwrap returns the writer the sink writes to, so that a source can find
-// an *os.File behind it and let the kernel move the data.
-func (s plainSink) Unwrap() io.Writer { return s.Writer }
-func (plainSink) Abort() error        { return nil }
-
-type plainSinkRF struct {
-	plainSink
-	rf io.ReaderFrom
-}
-
-func (s plainSinkRF) ReadFrom(r io.Reader) (int64, error) { return s.rf.ReadFrom(r) }
-
 // Run copies c.Source through c.Filters into c.Sink as one copy and returns
 // the number of bytes read from the source. The first error wins: every
 // filter is then closed, and the sink and every Committer filter are
 // aborted. Only when the copy and every filter's Close succeeded are the
-// sink and then the Committer filters (in chain order) committed.
+// outputs committed, as one decision: the sink and then the Committer
+// filters in chain order. When there are several outputs, those that
+// implement [TwoPhase] are all prepared before the first is committed, and
+// when a later Commit fails, the earlier ones are rolled back.
 //
 // Run honours ctx between chunks; when ctx is done it also closes
 // c.Source if that is an io.Closer, to unblock a pending Read, and returns
@@ -93,46 +23,62 @@ func Run(ctx context.Context, c Chain) (n int64, err error) {
 	if c.Source == nil || c.Sink == nil {
 		return 0, errors.New("stages: chain needs a source and a sink")
 	}
-	var sink Sink = c.Sink
+	r := &run{c: c, sink: c.Sink}
 	if c.SinkName != "" {
-		sink = newNamedSink(c.SinkName, c.Sink)
+		name := c.SinkName
+		r.sink = WrapSink(c.Sink, SinkHooks{Errors: func(err error) error { return Named(name, err) }})
 	}
-	// Build the writer stack from the sink upwards.
-	writers := make([]io.WriteCloser, len(c.Filters))
-	closed := make([]bool, len(c.Filters))
-	var top io.Writer = sink
-	abortAll := func(cause error) error {
-		for i, w := range writers {
-			if w != nil && !closed[i] {
-				closeAborted(w, cause)
-			}
-		}
-		var errs []error
-		for _, w := range writers {
-			if cm, ok := committer(w); ok {
-				errs = append(errs, cm.Abort())
-			}
-		}
-		errs = append(errs, c.Sink.Abort())
-		if aerr := errors.Join(errs...); aerr != nil {
-			return errors.Join(cause, aerr)
-		}
-		return cause
+	if err := r.build(); err != nil {
+		return 0, err
 	}
+	if closer, ok := c.Source.(io.Closer); ok && ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() { closer.Close() })
+		defer stop()
+	}
+	if n, err = r.copy(ctx); err != nil {
+		return n, r.abortAll(err)
+	}
+	if err := r.closeAll(); err != nil {
+		return n, r.abortAll(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return n, r.abortAll(err)
+	}
+	if err := r.commitAll(); err != nil {
+		return n, r.abortAll(err)
+	}
+	return n, nil
+}
+
+// run is one Run: the writer stack from the sink upwards.
+type run struct {
+	c       Chain
+	sink    Sink             // c.Sink, named
+	writers []io.WriteCloser // the filters' writers, top first
+	closed  []bool
+	top     io.Writer
+}
+
+// build stacks the filters' writers on the sink, from the sink upwards.
+func (r *run) build() error {
+	c := r.c
+	r.writers = make([]io.WriteCloser, len(c.Filters))
+	r.closed = make([]bool, len(c.Filters))
+	r.top = r.sink
 	for i := len(c.Filters) - 1; i >= 0; i-- {
 		f := c.Filters[i]
 		var w io.WriteCloser
 		var ferr error
 		switch {
 		case f.Writer != nil:
-			w, ferr = f.Writer(top)
+			w, ferr = f.Writer(r.top)
 		case f.Reader != nil:
-			w, ferr = PipeWriter(top, f.Reader)
+			w, ferr = PipeWriter(r.top, f.Reader)
 		default:
 			ferr = errors.New("stages: filter has neither Writer nor Reader")
 		}
 		if ferr != nil {
-			return 0, abortAll(Named(f.Name, ferr))
+			return r.abortAll(Named(f.Name, ferr))
 		}
 		if f.Name != "" {
 			nw := &namedWriter{name: f.Name, w: w}
@@ -143,59 +89,130 @@ func Run(ctx context.Context, c Chain) (n int64, err error) {
 				w = &namedWriterRF{namedWriter: nw, rf: rf, src: c.SourceName}
 			}
 		}
-		writers[i] = w
-		top = w
+		r.writers[i] = w
+		r.top = w
 	}
+	return nil
+}
 
-	if closer, ok := c.Source.(io.Closer); ok && ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() { closer.Close() })
-		defer stop()
-	}
-	// A failed write is a stage's error, never the source's. A sink with
-	// io.ReaderFrom is left bare to keep the kernel's fast paths (it tells
-	// its own errors by Err); a filter's ReadFrom is kept, with the reads
-	// watched.
-	var dst io.Writer = top
+// copy is the one copy from the source into the top of the stack. A failed
+// write is a stage's error, never the source's. A sink with io.ReaderFrom
+// is left bare to keep the kernel's fast paths (it tells its own errors by
+// Err); a filter's ReadFrom is kept, with the reads watched.
+func (r *run) copy(ctx context.Context) (int64, error) {
+	var dst io.Writer = r.top
 	var ws *writeSide
-	rf, isRF := top.(io.ReaderFrom)
+	rf, isRF := r.top.(io.ReaderFrom)
 	switch {
 	case !isRF:
-		ws = &writeSide{w: top}
+		ws = &writeSide{w: r.top}
 		dst = ws
-	case len(writers) > 0:
-		ws = &writeSide{w: top}
+	case len(r.writers) > 0:
+		ws = &writeSide{w: r.top}
 		dst = &writeSideRF{ws, rf}
 	}
-	n, err = Copy(ctx, dst, c.Source, c.Buffer)
+	n, err := Copy(ctx, dst, r.c.Source, r.c.Buffer)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			err = cerr
 		} else if ws == nil || !ws.failed {
-			err = Named(c.SourceName, err)
-		}
-		return n, abortAll(err)
-	}
-	// Close from the top down: each Close flushes into the next stage.
-	for i, w := range writers {
-		closed[i] = true
-		if cerr := w.Close(); cerr != nil {
-			return n, abortAll(Named(c.Filters[i].Name, cerr))
+			err = Named(r.c.SourceName, err)
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return n, abortAll(err)
+	return n, err
+}
+
+// closeAll closes the filters from the top down: each Close flushes into
+// the next stage.
+func (r *run) closeAll() error {
+	for i, w := range r.writers {
+		r.closed[i] = true
+		if err := w.Close(); err != nil {
+			return Named(r.c.Filters[i].Name, err)
+		}
 	}
-	if err := sink.Commit(); err != nil {
-		return n, abortAll(err)
+	return nil
+}
+
+// abortAll stops every filter not yet closed and aborts every output, and
+// returns cause with what aborting failed with.
+func (r *run) abortAll(cause error) error {
+	for i, w := range r.writers {
+		if w != nil && !r.closed[i] {
+			closeAborted(w, cause)
+		}
 	}
-	for i, w := range writers {
+	var errs []error
+	for _, w := range r.writers {
 		if cm, ok := committer(w); ok {
-			if err := cm.Commit(); err != nil {
-				return n, abortAll(Named(c.Filters[i].Name, err))
+			errs = append(errs, cm.Abort())
+		}
+	}
+	errs = append(errs, r.c.Sink.Abort())
+	if aerr := errors.Join(errs...); aerr != nil {
+		return errors.Join(cause, aerr)
+	}
+	return cause
+}
+
+// output is one thing a chain publishes: the sink or a Committer filter.
+type output struct {
+	cm   Committer
+	name string
+}
+
+// outputs lists the chain's outputs in commit order: the sink, then the
+// Committer filters in chain order.
+func (r *run) outputs() []output {
+	outs := []output{{r.sink, ""}}
+	for i, w := range r.writers {
+		if cm, ok := committer(w); ok {
+			outs = append(outs, output{cm, r.c.Filters[i].Name})
+		}
+	}
+	return outs
+}
+
+// commitAll commits the outputs as one decision (see Run).
+func (r *run) commitAll() error {
+	outs := r.outputs()
+	if len(outs) == 1 {
+		return outs[0].cm.Commit()
+	}
+	for _, o := range outs {
+		if tp, ok := o.cm.(TwoPhase); ok {
+			if err := tp.Prepare(); err != nil {
+				return Named(o.name, err)
 			}
 		}
 	}
-	return n, nil
+	for i, o := range outs {
+		if err := o.cm.Commit(); err != nil {
+			return errors.Join(Named(o.name, err), rollback(outs[:i+1]))
+		}
+	}
+	var errs []error
+	for _, o := range outs {
+		if tp, ok := o.cm.(TwoPhase); ok {
+			errs = append(errs, Named(o.name, tp.Finish()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// rollback takes back committed outputs, the last first. An output that
+// cannot be taken back stays, and says so.
+func rollback(outs []output) error {
+	var errs []error
+	for i := len(outs) - 1; i >= 0; i-- {
+		o := outs[i]
+		if tp, ok := o.cm.(TwoPhase); ok {
+			errs = append(errs, Named(o.name, tp.Rollback()))
+		} else if i < len(outs)-1 {
+			errs = append(errs, Named(o.name, ErrNoRollback))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // closeAborted stops a writer stage after a failure elsewhere. A stage that
@@ -309,44 +326,6 @@ func (n *namedReader) Read(p []byte) (int, error) {
 	k, err := n.r.Read(p)
 	if err != nil && err != io.EOF {
 		err = Named(n.name, err)
-	}
-	return k, err
-}
-
-// namedSink names the sink's errors. Its ReadFrom keeps the sink's fast
-// path; an error from it is the sink's when the sink says so (Err), and
-// otherwise the source's.
-type namedSink struct {
-	name string
-	s    Sink
-}
-
-type namedSinkRF struct {
-	namedSink
-	rf io.ReaderFrom
-}
-
-func newNamedSink(name string, s Sink) Sink {
-	ns := namedSink{name: name, s: s}
-	if rf, ok := s.(io.ReaderFrom); ok {
-		return &namedSinkRF{ns, rf}
-	}
-	return &ns
-}
-
-func (n *namedSink) Write(p []byte) (int, error) {
-	k, err := n.s.Write(p)
-	return k, Named(n.name, err)
-}
-func (n *namedSink) Commit() error { return Named(n.name, n.s.Commit()) }
-func (n *namedSink) Abort() error  { return Named(n.name, n.s.Abort()) }
-
-func (n *namedSinkRF) ReadFrom(r io.Reader) (int64, error) {
-	k, err := n.rf.ReadFrom(r)
-	if err != nil {
-		if e, ok := n.s.(interface{ Err() error }); ok && e.Err() != nil && errors.Is(err, e.Err()) {
-			err = Named(n.name, err)
-		}
 	}
 	return k, err
 }

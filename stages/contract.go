@@ -1,0 +1,90 @@
+package stages
+
+import "io"
+
+// Sink is the last stage of a chain: an io.Writer whose output becomes
+// visible only through Commit. Commit is called once, after everything
+// upstream finished cleanly; Abort discards what was written and may be
+// called at any time, from any goroutine, also after Commit (it is then a
+// no-op) and more than once.
+//
+// A Sink may also offer io.ReaderFrom (a copy reaches it without a buffer),
+// [ErrReporter], [Unwrapper] and [TwoPhase]; [WrapSink] changes a Sink's
+// behaviour and keeps all of them.
+type Sink interface {
+	io.Writer
+	Commit() error
+	Abort() error
+}
+
+// Committer is implemented by filter stages that publish output of their
+// own (a sum file): Run commits them after the sink, and aborts them with it.
+// A Committer that also implements [TwoPhase] takes part in the chain's one
+// decision: its output is put back when a later output fails.
+type Committer interface {
+	Commit() error
+	Abort() error
+}
+
+// ErrReporter is a Sink that tells its own failures from its source's: Err
+// returns its first (sticky) write error, or nil. An error from its
+// ReadFrom is the sink's when it is (errors.Is) that error, and the
+// source's otherwise.
+type ErrReporter interface {
+	Err() error
+}
+
+// Unwrapper is a writer that passes its bytes on unchanged to another one
+// (like [StdoutSink]): Unwrap returns it, so that a source can find an
+// *os.File behind it and let the kernel move the data.
+type Unwrapper interface {
+	Unwrap() io.Writer
+}
+
+// TwoPhase is a Sink or Committer whose Commit can be one part of a decision
+// of several outputs (the data and its sum file: [Run]):
+//
+//   - Prepare does everything that can fail while nothing is visible yet
+//     (the data checked, written, its mode and owner set, fsynced). On
+//     failure the output is aborted.
+//   - Commit, after Prepare, publishes the output and keeps what it replaced
+//     until Finish or Rollback. Without Prepare, Commit is final at once.
+//   - Rollback, after Commit, puts back what Commit replaced (before
+//     Commit it is Abort).
+//   - Finish, after Commit, drops what Commit replaced: the commit is final.
+//
+// After Prepare and Commit, the caller must call Finish or Rollback. Abort
+// never takes back a Commit; Rollback does.
+type TwoPhase interface {
+	Prepare() error
+	Rollback() error
+	Finish() error
+}
+
+// WriteFilter builds a writer stage on top of dst. Closing the returned
+// writer finishes the stage's own stream but does not close dst.
+type WriteFilter func(dst io.Writer) (io.WriteCloser, error)
+
+// ReadFilter builds a reader stage on top of src. Closing the returned reader
+// releases the stage but does not close src.
+type ReadFilter func(src io.Reader) (io.ReadCloser, error)
+
+// Filter is one middle stage of a chain, in whichever direction is natural
+// to it. When Writer is nil, Reader is adapted with [PipeWriter].
+type Filter struct {
+	Name   string // used in errors; empty leaves errors as they are
+	Writer WriteFilter
+	Reader ReadFilter
+}
+
+// Chain describes source → filters → sink, copied by [Run].
+type Chain struct {
+	Source     io.Reader
+	SourceName string
+	Filters    []Filter
+	Sink       Sink
+	SinkName   string
+	// Buffer is the copy buffer used where no fast path applies; nil or
+	// empty means DefaultBufferSize.
+	Buffer []byte
+}
