@@ -201,15 +201,12 @@ func (r *run) commitAll() error {
 }
 
 // rollback takes back committed outputs, the last first. An output that
-// cannot be taken back stays, and says so.
+// does not implement TwoPhase cannot be taken back: it stays.
 func rollback(outs []output) error {
 	var errs []error
 	for i := len(outs) - 1; i >= 0; i-- {
-		o := outs[i]
-		if tp, ok := o.cm.(TwoPhase); ok {
-			errs = append(errs, Named(o.name, tp.Rollback()))
-		} else if i < len(outs)-1 {
-			errs = append(errs, Named(o.name, ErrNoRollback))
+		if tp, ok := outs[i].cm.(TwoPhase); ok {
+			errs = append(errs, Named(outs[i].name, tp.Rollback()))
 		}
 	}
 	return errors.Join(errs...)

@@ -11,11 +11,6 @@ import (
 // to be handled before it commits.
 const SettleTime = 5 * time.Millisecond
 
-// ErrNoRollback is what Rollback returns for a wrapped Sink or Committer
-// that does not implement [TwoPhase] once it has committed: its output
-// stays.
-var ErrNoRollback = errors.New("committed output cannot be taken back")
-
 // SinkHooks says what [WrapSink] changes; a nil field keeps the wrapped
 // sink's own behaviour.
 type SinkHooks struct {
@@ -31,30 +26,46 @@ type SinkHooks struct {
 }
 
 // WrapSink returns s with the behaviour h changes and every optional
-// interface of s kept: io.ReaderFrom (when s has it and h does not hide
-// it), [ErrReporter], [Unwrapper] and [TwoPhase]. The last three are always
-// present on the result: Err returns nil, Unwrap returns s, and Prepare and
-// Finish do nothing when s lacks them; Rollback then returns
-// [ErrNoRollback] once s has committed.
+// interface of s kept: io.ReaderFrom (unless h hides it) and [TwoPhase]
+// when s has them; [ErrReporter] and [Unwrapper] always (Err returns nil
+// and Unwrap returns s when s lacks them). Like the sink, the result is
+// for one goroutine, except Abort.
 func WrapSink(s Sink, h SinkHooks) Sink {
 	w := &wrappedSink{s: s, h: h}
-	if rf, ok := s.(io.ReaderFrom); ok && !h.NoReadFrom {
-		return &wrappedSinkRF{w, rf}
+	rf, isRF := s.(io.ReaderFrom)
+	isRF = isRF && !h.NoReadFrom
+	tp, isTP := s.(TwoPhase)
+	switch {
+	case isRF && isTP:
+		return &struct {
+			*wrappedSink
+			readFrom
+			twoPhase
+		}{w, readFrom{w, rf}, twoPhase{w, tp}}
+	case isRF:
+		return &struct {
+			*wrappedSink
+			readFrom
+		}{w, readFrom{w, rf}}
+	case isTP:
+		return &struct {
+			*wrappedSink
+			twoPhase
+		}{w, twoPhase{w, tp}}
 	}
 	return w
 }
 
 type wrappedSink struct {
-	s         Sink
-	h         SinkHooks
-	committed bool
+	s Sink
+	h SinkHooks
 }
 
 var (
 	_ ErrReporter   = (*wrappedSink)(nil)
 	_ Unwrapper     = (*wrappedSink)(nil)
-	_ TwoPhase      = (*wrappedSink)(nil)
-	_ io.ReaderFrom = (*wrappedSinkRF)(nil)
+	_ TwoPhase      = twoPhase{}
+	_ io.ReaderFrom = readFrom{}
 )
 
 func (w *wrappedSink) mapErr(err error) error {
@@ -76,9 +87,6 @@ func (w *wrappedSink) Commit() error {
 	} else {
 		err = w.s.Commit()
 	}
-	if err == nil {
-		w.committed = true
-	}
 	return w.mapErr(err)
 }
 
@@ -98,40 +106,28 @@ func (w *wrappedSink) Unwrap() io.Writer {
 	return w.s
 }
 
-func (w *wrappedSink) Prepare() error {
-	if tp, ok := w.s.(TwoPhase); ok {
-		return w.mapErr(tp.Prepare())
-	}
-	return nil
+// twoPhase forwards TwoPhase to the wrapped sink.
+type twoPhase struct {
+	w  *wrappedSink
+	tp TwoPhase
 }
 
-func (w *wrappedSink) Rollback() error {
-	if tp, ok := w.s.(TwoPhase); ok {
-		return w.mapErr(tp.Rollback())
-	}
-	if w.committed {
-		return w.mapErr(ErrNoRollback)
-	}
-	return w.mapErr(w.s.Abort())
-}
+func (t twoPhase) Prepare() error  { return t.w.mapErr(t.tp.Prepare()) }
+func (t twoPhase) Rollback() error { return t.w.mapErr(t.tp.Rollback()) }
+func (t twoPhase) Finish() error   { return t.w.mapErr(t.tp.Finish()) }
 
-func (w *wrappedSink) Finish() error {
-	if tp, ok := w.s.(TwoPhase); ok {
-		return w.mapErr(tp.Finish())
-	}
-	return nil
-}
-
-type wrappedSinkRF struct {
-	*wrappedSink
+// readFrom forwards io.ReaderFrom to the wrapped sink; an error is mapped
+// when the sink says it is its own.
+type readFrom struct {
+	w  *wrappedSink
 	rf io.ReaderFrom
 }
 
-func (w *wrappedSinkRF) ReadFrom(r io.Reader) (int64, error) {
-	n, err := w.rf.ReadFrom(r)
-	if err != nil && w.h.Errors != nil {
-		if own := w.Err(); own != nil && errors.Is(err, own) {
-			err = w.h.Errors(err)
+func (r readFrom) ReadFrom(src io.Reader) (int64, error) {
+	n, err := r.rf.ReadFrom(src)
+	if err != nil && r.w.h.Errors != nil {
+		if own := r.w.Err(); own != nil && errors.Is(err, own) {
+			err = r.w.h.Errors(err)
 		}
 	}
 	return n, err
@@ -159,6 +155,3 @@ func (s writerSink) ReadFrom(r io.Reader) (int64, error) {
 func (writerSink) Commit() error       { return nil }
 func (writerSink) Abort() error        { return nil }
 func (s writerSink) Unwrap() io.Writer { return s.w }
-func (writerSink) Prepare() error      { return nil }
-func (writerSink) Rollback() error     { return nil }
-func (writerSink) Finish() error       { return nil }

@@ -118,8 +118,9 @@ type core struct {
 	algos  []Algorithm // cfg.algos plus those only expected
 	sums   []Sum
 
-	mu    sync.Mutex
-	state int // open, finished, failed, committed, aborted
+	mu      sync.Mutex
+	state   int  // open, finished, failed, committed, aborted
+	written bool // the lines are in the Output sink (twophase.go)
 }
 
 const (
@@ -243,7 +244,7 @@ func (c *core) Commit() error {
 	}
 	var err error
 	if c.cfg.out != nil {
-		if _, err = c.cfg.out.Write(c.AppendLines(nil)); err == nil {
+		if err = c.writeLines(); err == nil {
 			err = c.cfg.out.Commit()
 		}
 	}

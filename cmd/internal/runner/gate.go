@@ -131,93 +131,105 @@ func isConsequence(err error) bool {
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, os.ErrClosed)
 }
 
-// gateSink makes a sink's Commit wait for the gate.
+// gateSink makes a sink's Commit wait for the gate; everything else of the
+// sink (its ReadFrom, Err, Unwrap, TwoPhase) is kept.
 func gateSink(s stages.Sink, arrive, gateErr func() error) stages.Sink {
-	g := &gatedSink{Sink: s, arrive: arrive, gateErr: gateErr}
-	if rf, ok := s.(io.ReaderFrom); ok {
-		return &gatedSinkRF{g, rf}
-	}
-	return g
+	return stages.WrapSink(s, stages.SinkHooks{Commit: func(s stages.Sink) error {
+		if err := arrive(); err != nil {
+			s.Abort()
+			return stages.ErrAborted
+		}
+		if err := settle(gateErr); err != nil {
+			s.Abort()
+			return err
+		}
+		return s.Commit()
+	}})
 }
 
-type gatedSink struct {
-	stages.Sink
-	arrive  func() error
-	gateErr func() error
-}
-
-func (g *gatedSink) Commit() error {
-	if err := g.arrive(); err != nil {
-		g.Sink.Abort()
-		return stages.ErrAborted
-	}
-	if err := g.settle(); err != nil {
-		g.Sink.Abort()
-		return err
-	}
-	return g.Sink.Commit()
-}
-
-// settleTime: see cli's; a signal sent with the end of input (Ctrl-C or a
-// kill of the process group) gets this long to be handled before the commit.
-const settleTime = 5 * time.Millisecond
-
-// settle waits settleTime for a signal to fail the gate.
-func (g *gatedSink) settle() error {
-	deadline := time.Now().Add(settleTime)
+// settle waits stages.SettleTime for a signal sent with the end of input
+// (Ctrl-C or a kill of the process group) to fail the gate.
+func settle(gateErr func() error) error {
+	deadline := time.Now().Add(stages.SettleTime)
 	for time.Now().Before(deadline) {
-		if err := g.gateErr(); err != nil {
+		if err := gateErr(); err != nil {
 			return stages.ErrAborted
 		}
 		time.Sleep(500 * time.Microsecond)
 	}
-	if err := g.gateErr(); err != nil {
+	if err := gateErr(); err != nil {
 		return stages.ErrAborted
 	}
 	return nil
 }
 
-// Err passes on the sink's sticky write error, which the chain uses to name it.
-func (g *gatedSink) Err() error {
-	if e, ok := g.Sink.(interface{ Err() error }); ok {
-		return e.Err()
+// gateWriter wraps a filter so that, if it commits output of its own, that
+// Commit waits for the gate, whichever direction the filter has: a Writer
+// form is returned as a Writer, and a Reader-only filter is returned as a
+// Reader whose Committer is gated (the chain adapts it with PipeWriter).
+func gateWriter(f *stages.Filter, arrive func() error) stages.Filter {
+	g := *f
+	if f.Writer != nil {
+		g.Reader = nil
+		g.Writer = func(dst io.Writer) (io.WriteCloser, error) {
+			w, err := f.Writer(dst)
+			if err != nil {
+				return nil, err
+			}
+			cm, ok := w.(stages.Committer)
+			if !ok {
+				return w, nil
+			}
+			gw := &gatedWriter{w, gatedCommitter{cm: cm, arrive: arrive}}
+			if rf, ok := w.(io.ReaderFrom); ok { // keep the stage's fast path
+				return &gatedWriterRF{gw, rf}, nil
+			}
+			return gw, nil
+		}
+		return g
 	}
-	return nil
+	if f.Reader != nil {
+		g.Reader = func(src io.Reader) (io.ReadCloser, error) {
+			r, err := f.Reader(src)
+			if err != nil {
+				return nil, err
+			}
+			if cm, ok := r.(stages.Committer); ok {
+				return &gatedReader{r, gatedCommitter{cm: cm, arrive: arrive}}, nil
+			}
+			return r, nil
+		}
+	}
+	return g
 }
 
-type gatedSinkRF struct {
-	*gatedSink
+type gatedWriter struct {
+	io.WriteCloser
+	gatedCommitter
+}
+
+type gatedWriterRF struct {
+	*gatedWriter
 	rf io.ReaderFrom
 }
 
-func (g *gatedSinkRF) ReadFrom(r io.Reader) (int64, error) { return g.rf.ReadFrom(r) }
+func (g *gatedWriterRF) ReadFrom(r io.Reader) (int64, error) { return g.rf.ReadFrom(r) }
 
-// gateWriter wraps a filter's writer so that, if it commits output of its
-// own, that Commit waits for the gate. It returns nil for a filter that
-// has only a Reader form.
-func gateWriter(f *stages.Filter, arrive func() error) stages.WriteFilter {
-	if f.Writer == nil {
-		return nil
-	}
-	return func(dst io.Writer) (io.WriteCloser, error) {
-		w, err := f.Writer(dst)
-		if err != nil {
-			return nil, err
-		}
-		if cm, ok := w.(stages.Committer); ok {
-			return &gatedCommitter{WriteCloser: w, cm: cm, arrive: arrive}, nil
-		}
-		return w, nil
-	}
+type gatedReader struct {
+	io.ReadCloser
+	gatedCommitter
 }
 
+// gatedCommitter is a Committer whose Commit waits for the gate. It keeps
+// the Committer's TwoPhase (doing nothing where the Committer has none).
 type gatedCommitter struct {
-	io.WriteCloser
 	cm     stages.Committer
 	arrive func() error
 }
 
-func (g *gatedCommitter) Commit() error {
+var _ stages.TwoPhase = gatedCommitter{}
+
+func (g gatedCommitter) Commit() error {
 	if err := g.arrive(); err != nil {
 		g.cm.Abort()
 		return stages.ErrAborted
@@ -225,4 +237,25 @@ func (g *gatedCommitter) Commit() error {
 	return g.cm.Commit()
 }
 
-func (g *gatedCommitter) Abort() error { return g.cm.Abort() }
+func (g gatedCommitter) Abort() error { return g.cm.Abort() }
+
+func (g gatedCommitter) Prepare() error {
+	if tp, ok := g.cm.(stages.TwoPhase); ok {
+		return tp.Prepare()
+	}
+	return nil
+}
+
+func (g gatedCommitter) Rollback() error {
+	if tp, ok := g.cm.(stages.TwoPhase); ok {
+		return tp.Rollback()
+	}
+	return nil
+}
+
+func (g gatedCommitter) Finish() error {
+	if tp, ok := g.cm.(stages.TwoPhase); ok {
+		return tp.Finish()
+	}
+	return nil
+}

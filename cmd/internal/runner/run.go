@@ -503,12 +503,8 @@ func (p *pipeline) startSegment(wg *sync.WaitGroup, i, j int, in, out *os.File) 
 	}
 	for k := i; k <= j; k++ {
 		if f := p.stages[k].st.Filter; f != nil {
-			g := *f
+			g := gateWriter(f, arrive)
 			g.Name = p.stages[k].name
-			g.Writer = gateWriter(f, arrive)
-			if g.Writer != nil {
-				g.Reader = nil
-			}
 			c.Filters = append(c.Filters, g)
 		}
 	}

@@ -3,10 +3,13 @@
 package fsink
 
 import (
+	"errors"
+	"fmt"
 	"io/fs"
 	"strconv"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/sink"
 	"github.com/spf13/pflag"
 )
@@ -63,10 +66,54 @@ func define(fs *pflag.FlagSet) cli.Build {
 		}
 		w, err := sink.Create(args[0], opts...)
 		if err != nil {
-			return nil, err
+			return nil, withHint(err)
 		}
-		return &cli.Stage{Sink: w, Undo: []func() error{w.Abort}}, nil
+		for _, name := range w.Interrupted() {
+			fmt.Fprintf(env.Stderr, "%s: %s\n", env.Tool, cli.Message(interrupted(name, args[0])))
+		}
+		s := stages.WrapSink(w, stages.SinkHooks{Errors: withHint})
+		return &cli.Stage{Sink: s, Undo: []func() error{w.Abort}}, nil
 	}
+}
+
+// hints say which flag changes a refusal of the sink stage.
+var hints = []struct {
+	err  error
+	hint string
+}{
+	{sink.ErrSymlink, "use --follow to replace its target"},
+	{sink.ErrEmpty, "use --allow-empty to allow it"},
+}
+
+// withHint adds to a refusal the flag that changes it, inside the path
+// error, so the message stays "PATH: why (hint)".
+func withHint(err error) error {
+	for _, h := range hints {
+		if !errors.Is(err, h.err) {
+			continue
+		}
+		if pe, ok := err.(*fs.PathError); ok {
+			return &fs.PathError{Op: pe.Op, Path: pe.Path, Err: &hinted{pe.Err, h.hint}}
+		}
+		return &hinted{err, h.hint}
+	}
+	return err
+}
+
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() + " (" + h.hint + ")" }
+func (h *hinted) Unwrap() error { return h.err }
+
+// interrupted is the report of an old version that a commit of several
+// outputs (the data and its sum file) left when it died between its
+// renames. It is not restored: which outputs were renamed before the
+// crash is not known, so only the user can tell which version is right.
+func interrupted(old, dest string) error {
+	return fmt.Errorf("%s: left by a commit that was interrupted (a crash or SIGKILL between renames): it is the version of %s before that commit; check %s against its sum file, then remove %s, or rename it back over %s", old, dest, dest, old, dest)
 }
 
 // octalMode turns Unix mode bits (04755) into an fs.FileMode.
