@@ -188,7 +188,11 @@ func (r *run) commitAll() error {
 	}
 	for i, o := range outs {
 		if err := o.cm.Commit(); err != nil {
-			return errors.Join(Named(o.name, err), rollback(outs[:i+1]))
+			err = Named(o.name, err)
+			if rerr := rollback(outs[:i+1]); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+			return err
 		}
 	}
 	var errs []error

@@ -13,5 +13,5 @@ var (
 	// ErrNotTakenBack: Abort of an Append could not take the appended bytes
 	// back, because the file is no longer as this Writer left it (another
 	// writer appended, it was truncated or replaced). Its bytes are kept.
-	ErrNotTakenBack = errors.New("appended bytes not taken back")
+	ErrNotTakenBack = errors.New("not taken back")
 )
