@@ -106,6 +106,9 @@ func TestReliability(t *testing.T) {
 	t.Run("dest", relDest)
 	t.Run("input", relInput)
 	t.Run("race", relRace)
+	t.Run("paths", relPaths)
+	t.Run("outputs", relOutputs)
+	t.Run("append", relAppend)
 }
 
 // relResult is what a run of a tool gave.
