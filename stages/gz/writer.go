@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/fpipe/fpipe/stages"
 	"github.com/klauspost/compress/flate"
 )
 
@@ -401,8 +402,9 @@ func (z *Writer) CloseWithError(err error) error {
 	return nil
 }
 
-// ErrAborted is the error CloseWithError(nil) leaves behind.
-var ErrAborted = errors.New("gz: aborted")
+// ErrAborted is the error CloseWithError(nil) leaves behind: the one
+// stages.ErrAborted, which errors.Is finds in every stage.
+var ErrAborted = stages.ErrAborted
 
 // Written is the number of bytes of input compressed so far.
 func (z *Writer) Written() int64 { return z.n }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/fpipe/fpipe/stages"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -124,8 +125,9 @@ const gcEvery = 256 << 20
 // ErrClosed is returned by a Write after Close.
 var ErrClosed = errors.New("zst: write after close")
 
-// ErrAborted is the error CloseWithError(nil) leaves behind.
-var ErrAborted = errors.New("zst: aborted")
+// ErrAborted is the error CloseWithError(nil) leaves behind: the one
+// stages.ErrAborted, which errors.Is finds in every stage.
+var ErrAborted = stages.ErrAborted
 
 // Writer compresses what is written to it as zstd and writes that to the
 // io.Writer it wraps, with klauspost/compress's encoder. At levels 1 to 5
