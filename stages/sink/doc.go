@@ -9,6 +9,28 @@
 // temporary file and leaves the destination exactly as it was: same bytes,
 // same inode.
 //
+// # The destination's folder
+//
+// Create opens the folder that holds the destination as the kernel resolves
+// it ("a/../t" is t in the parent of the folder a points to, not t in the
+// working folder) and does every later step relative to that descriptor: the
+// checks (fstatat without following links), the temporary file, the rename
+// (renameat, renameat2 with RENAME_NOREPLACE for NoClobber), the folder's
+// fsync and the removal of leftovers. With Follow, each link is read with
+// readlinkat in the folder that holds it, at most 40 of them.
+//
+// # Several outputs as one decision
+//
+// Writer implements stages.TwoPhase. After Prepare (the data checked, mode
+// and owner set, fsynced), Commit hard-links the file it replaces to
+// ".NAME.XXXXXXXXXXXX.fsink-old" (locked while kept) before its rename;
+// Rollback renames that file back, Finish removes it. stages.Run uses this to
+// commit a data file and its sum file together. A writer that dies between
+// Commit and Finish leaves the old version behind; a later Create in that
+// folder lists it (Interrupted) once it is unlocked and ten seconds old, and
+// never removes or restores it: which outputs of the interrupted decision
+// were renamed is not known, so restoring could undo a complete commit.
+//
 // # Temporary files
 //
 // The temporary file is named ".NAME.XXXXXXXXXXXX.fsink-tmp" (NAME is the
