@@ -13,7 +13,10 @@ import (
 // outputs committed, as one decision: the sink and then the Committer
 // filters in chain order. When there are several outputs, those that
 // implement [TwoPhase] are all prepared before the first is committed, and
-// when a later Commit fails, the earlier ones are rolled back.
+// when a later Commit fails, the earlier ones are rolled back. Every output
+// with TwoPhase that committed is then finished (also a lone one, whose
+// Finish does nothing unless a wrapper prepared it: fpipe's gate does, to
+// make outputs of several chains one decision).
 //
 // Run honours ctx between chunks; when ctx is done it also closes
 // c.Source if that is an io.Closer, to unblock a pending Read, and returns
@@ -176,8 +179,14 @@ func (r *run) outputs() []output {
 // commitAll commits the outputs as one decision (see Run).
 func (r *run) commitAll() error {
 	outs := r.outputs()
-	if len(outs) == 1 {
-		return outs[0].cm.Commit()
+	if len(outs) == 1 { // no Prepare: the Commit is final (Finish does nothing)
+		if err := outs[0].cm.Commit(); err != nil {
+			return err
+		}
+		if tp, ok := outs[0].cm.(TwoPhase); ok {
+			return tp.Finish()
+		}
+		return nil
 	}
 	for _, o := range outs {
 		if tp, ok := o.cm.(TwoPhase); ok {

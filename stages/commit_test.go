@@ -103,8 +103,8 @@ func TestRunOneDecision(t *testing.T) {
 		if _, err := Run(context.Background(), Chain{Source: strings.NewReader("x"), Sink: s}); err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Join(log.events, " "); got != "sink.commit" {
-			t.Errorf("events %q, want only sink.commit (a Commit without Prepare is final)", got)
+		if got := strings.Join(log.events, " "); got != "sink.commit sink.finish" {
+			t.Errorf("events %q, want sink.commit sink.finish (no Prepare: the Commit is final)", got)
 		}
 	})
 }

@@ -53,8 +53,9 @@ type Unwrapper interface {
 //     Commit it is Abort).
 //   - Finish, after Commit, drops what Commit replaced: the commit is final.
 //
-// After Prepare and Commit, the caller must call Finish or Rollback. Abort
-// never takes back a Commit; Rollback does.
+// After Prepare and Commit, the caller must call Finish or Rollback; after
+// a Commit without Prepare, Finish does nothing. Abort never takes back a
+// Commit; Rollback does.
 type TwoPhase interface {
 	Prepare() error
 	Rollback() error

@@ -17,6 +17,9 @@ type SinkHooks struct {
 	// Commit replaces the sink's Commit; it is given the sink, to call its
 	// Commit (or Abort) when it decides to.
 	Commit func(s Sink) error
+	// Finish replaces the sink's Finish, when the sink has [TwoPhase]; it
+	// is given the sink, to call its Finish or Rollback.
+	Finish func(s Sink) error
 	// Errors maps every error the sink returns: from Write, Commit, Abort
 	// and the TwoPhase methods always, and from ReadFrom when the sink's
 	// Err says the error is its own (ErrReporter).
@@ -114,7 +117,12 @@ type twoPhase struct {
 
 func (t twoPhase) Prepare() error  { return t.w.mapErr(t.tp.Prepare()) }
 func (t twoPhase) Rollback() error { return t.w.mapErr(t.tp.Rollback()) }
-func (t twoPhase) Finish() error   { return t.w.mapErr(t.tp.Finish()) }
+func (t twoPhase) Finish() error {
+	if t.w.h.Finish != nil {
+		return t.w.mapErr(t.w.h.Finish(t.w.s))
+	}
+	return t.w.mapErr(t.tp.Finish())
+}
 
 // readFrom forwards io.ReaderFrom to the wrapped sink; an error is mapped
 // when the sink says it is its own.

@@ -118,6 +118,8 @@ func relOutputs(t *testing.T) {
 	pipelines := []struct{ name, text string }{
 		{"fpipe-fsum-o-then-fsink", "fread in | fsum -o sums/s --name b | fsink b"},
 		{"fpipe-fsum-o-fgz-fsink", "fread in | fsum -o sums/s --name b | fgz | fsink b"},
+		// cat is a child process: the two outputs are in two chains.
+		{"fpipe-fsum-o-child-fsink", "fread in | fsum -o sums/s --name b | cat | fsink b"},
 	}
 	for _, f := range faults {
 		for _, p := range pipelines {

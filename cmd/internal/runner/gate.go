@@ -23,6 +23,11 @@ type gate struct {
 	failed  bool
 	causes  []cause
 	settled chan struct{}
+
+	// The one decision over the outputs of every chain (see voter).
+	voters, votes int
+	decided       chan struct{}
+	commit        bool // the decision, once decided is closed
 }
 
 type cause struct {
@@ -30,7 +35,9 @@ type cause struct {
 	consequence bool // a stage stopped because another failed
 }
 
-func newGate() *gate { return &gate{done_: map[int]bool{}, settled: make(chan struct{})} }
+func newGate() *gate {
+	return &gate{done_: map[int]bool{}, settled: make(chan struct{}), decided: make(chan struct{})}
+}
 
 // add registers a participant and returns its id.
 func (g *gate) add() int {
@@ -99,6 +106,7 @@ func (g *gate) record(err error, conseq bool) {
 	g.causes = append(g.causes, cause{err, conseq})
 	g.failed = true
 	g.settle()
+	g.decide()
 }
 
 // wait blocks until the gate settles and returns the first cause, or nil
@@ -131,20 +139,25 @@ func isConsequence(err error) bool {
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, os.ErrClosed)
 }
 
-// gateSink makes a sink's Commit wait for the gate; everything else of the
-// sink (its ReadFrom, Err, Unwrap, TwoPhase) is kept.
-func gateSink(s stages.Sink, arrive, gateErr func() error) stages.Sink {
-	return stages.WrapSink(s, stages.SinkHooks{Commit: func(s stages.Sink) error {
-		if err := arrive(); err != nil {
-			s.Abort()
-			return stages.ErrAborted
-		}
-		if err := settle(gateErr); err != nil {
-			s.Abort()
-			return err
-		}
-		return s.Commit()
-	}})
+// gateSink makes a sink's Commit wait for the gate and, with other outputs
+// in the pipeline, take part in their one decision (see voter); everything
+// else of the sink (its ReadFrom, Err, Unwrap, TwoPhase) is kept.
+func gateSink(s stages.Sink, g *gate, arrive func() error) stages.Sink {
+	v := g.newVoter(s)
+	return stages.WrapSink(s, stages.SinkHooks{
+		Commit: func(s stages.Sink) error {
+			if err := arrive(); err != nil {
+				s.Abort()
+				return stages.ErrAborted
+			}
+			if err := settle(g.err); err != nil {
+				s.Abort()
+				return err
+			}
+			return v.commit(s)
+		},
+		Finish: func(stages.Sink) error { return v.finish() },
+	})
 }
 
 // settle waits stages.SettleTime for a signal sent with the end of input
@@ -164,14 +177,15 @@ func settle(gateErr func() error) error {
 }
 
 // gateWriter wraps a filter so that, if it commits output of its own, that
-// Commit waits for the gate, whichever direction the filter has: a Writer
-// form is returned as a Writer, and a Reader-only filter is returned as a
-// Reader whose Committer is gated (the chain adapts it with PipeWriter).
-func gateWriter(f *stages.Filter, arrive func() error) stages.Filter {
-	g := *f
+// Commit waits for the gate and takes part in the one decision, whichever
+// direction the filter has: a Writer form is returned as a Writer, and a
+// Reader-only filter is returned as a Reader whose Committer is gated (the
+// chain adapts it with PipeWriter).
+func gateWriter(f *stages.Filter, g *gate, arrive func() error) stages.Filter {
+	gf := *f
 	if f.Writer != nil {
-		g.Reader = nil
-		g.Writer = func(dst io.Writer) (io.WriteCloser, error) {
+		gf.Reader = nil
+		gf.Writer = func(dst io.Writer) (io.WriteCloser, error) {
 			w, err := f.Writer(dst)
 			if err != nil {
 				return nil, err
@@ -180,27 +194,27 @@ func gateWriter(f *stages.Filter, arrive func() error) stages.Filter {
 			if !ok {
 				return w, nil
 			}
-			gw := &gatedWriter{w, gatedCommitter{cm: cm, arrive: arrive}}
+			gw := &gatedWriter{w, gatedCommitter{cm, g.newVoter(cm), arrive}}
 			if rf, ok := w.(io.ReaderFrom); ok { // keep the stage's fast path
 				return &gatedWriterRF{gw, rf}, nil
 			}
 			return gw, nil
 		}
-		return g
+		return gf
 	}
 	if f.Reader != nil {
-		g.Reader = func(src io.Reader) (io.ReadCloser, error) {
+		gf.Reader = func(src io.Reader) (io.ReadCloser, error) {
 			r, err := f.Reader(src)
 			if err != nil {
 				return nil, err
 			}
 			if cm, ok := r.(stages.Committer); ok {
-				return &gatedReader{r, gatedCommitter{cm: cm, arrive: arrive}}, nil
+				return &gatedReader{r, gatedCommitter{cm, g.newVoter(cm), arrive}}, nil
 			}
 			return r, nil
 		}
 	}
-	return g
+	return gf
 }
 
 type gatedWriter struct {
@@ -220,10 +234,12 @@ type gatedReader struct {
 	gatedCommitter
 }
 
-// gatedCommitter is a Committer whose Commit waits for the gate. It keeps
-// the Committer's TwoPhase (doing nothing where the Committer has none).
+// gatedCommitter is a Committer whose Commit waits for the gate and takes
+// part in the one decision. It keeps the Committer's TwoPhase (doing
+// nothing where the Committer has none).
 type gatedCommitter struct {
 	cm     stages.Committer
+	v      *voter
 	arrive func() error
 }
 
@@ -234,7 +250,7 @@ func (g gatedCommitter) Commit() error {
 		g.cm.Abort()
 		return stages.ErrAborted
 	}
-	return g.cm.Commit()
+	return g.v.commit(g.cm)
 }
 
 func (g gatedCommitter) Abort() error { return g.cm.Abort() }
@@ -253,9 +269,102 @@ func (g gatedCommitter) Rollback() error {
 	return nil
 }
 
-func (g gatedCommitter) Finish() error {
-	if tp, ok := g.cm.(stages.TwoPhase); ok {
-		return tp.Finish()
+func (g gatedCommitter) Finish() error { return g.v.finish() }
+
+// voter makes one output (a sink or a Committer with stages.TwoPhase) part
+// of the pipeline's one decision, across chains: when the pipeline has
+// several such outputs, each is prepared and committed with its old version
+// kept, and votes; its Finish then waits until every output voted (all
+// committed: each is finished) or the gate failed (a commit or a signal:
+// each is rolled back). The decision, once taken, stays. An output without
+// TwoPhase commits on its own, as before.
+type voter struct {
+	g     *gate
+	tp    stages.TwoPhase // nil: not a voter
+	multi bool            // there are several voters: hold the decision
+	voted bool
+}
+
+// newVoter registers cm as a voter when it has TwoPhase. Every voter is
+// registered before the gate settles: chains build their stages before they
+// arrive.
+func (g *gate) newVoter(cm stages.Committer) *voter {
+	v := &voter{g: g}
+	if tp, ok := cm.(stages.TwoPhase); ok {
+		v.tp = tp
+		g.mu.Lock()
+		g.voters++
+		g.mu.Unlock()
+	}
+	return v
+}
+
+func (v *voter) commit(cm stages.Committer) error {
+	if v.tp == nil {
+		return cm.Commit()
+	}
+	v.g.mu.Lock()
+	v.multi = v.g.voters > 1
+	v.g.mu.Unlock()
+	if v.multi {
+		if err := v.tp.Prepare(); err != nil {
+			return err
+		}
+	}
+	if err := cm.Commit(); err != nil {
+		return err
+	}
+	if v.multi {
+		v.voted = true
+		v.g.vote()
 	}
 	return nil
+}
+
+func (v *voter) finish() error {
+	if v.tp == nil {
+		return nil
+	}
+	if v.voted && !v.g.decision() {
+		if err := v.tp.Rollback(); err != nil {
+			return err
+		}
+		return stages.ErrAborted
+	}
+	return v.tp.Finish()
+}
+
+// vote records that one voter committed.
+func (g *gate) vote() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.votes++
+	g.decide()
+}
+
+// decide takes the decision once it is known: commit when every voter
+// committed before any failure, roll back on a failure before that.
+func (g *gate) decide() {
+	select {
+	case <-g.decided:
+		return
+	default:
+	}
+	switch {
+	case g.failed:
+		g.commit = false
+	case g.votes >= g.voters:
+		g.commit = true
+	default:
+		return
+	}
+	close(g.decided)
+}
+
+// decision waits for the decision: true to keep every commit.
+func (g *gate) decision() bool {
+	<-g.decided
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.commit
 }

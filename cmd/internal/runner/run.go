@@ -495,7 +495,7 @@ func (p *pipeline) startSegment(wg *sync.WaitGroup, i, j int, in, out *os.File) 
 	}
 	switch {
 	case last.st.Sink != nil:
-		c.Sink = gateSink(last.st.Sink, arrive, p.gate.err)
+		c.Sink = gateSink(last.st.Sink, p.gate, arrive)
 	case out != nil:
 		c.Sink = stages.StdoutSink(out)
 	default:
@@ -503,7 +503,7 @@ func (p *pipeline) startSegment(wg *sync.WaitGroup, i, j int, in, out *os.File) 
 	}
 	for k := i; k <= j; k++ {
 		if f := p.stages[k].st.Filter; f != nil {
-			g := gateWriter(f, arrive)
+			g := gateWriter(f, p.gate, arrive)
 			g.Name = p.stages[k].name
 			c.Filters = append(c.Filters, g)
 		}
