@@ -11,12 +11,10 @@ import (
 // filter is then closed, and the sink and every Committer filter are
 // aborted. Only when the copy and every filter's Close succeeded are the
 // outputs committed, as one decision: the sink and then the Committer
-// filters in chain order. When there are several outputs, those that
-// implement [TwoPhase] are all prepared before the first is committed, and
-// when a later Commit fails, the earlier ones are rolled back. Every output
-// with TwoPhase that committed is then finished (also a lone one, whose
-// Finish does nothing unless a wrapper prepared it: fpipe's gate does, to
-// make outputs of several chains one decision).
+// filters in chain order. When two or more outputs implement [TwoPhase],
+// those are all prepared before the first is committed, and when a later
+// Commit fails, the earlier ones are rolled back. Every output with
+// TwoPhase that committed is then finished.
 //
 // Run honours ctx between chunks; when ctx is done it also closes
 // c.Source if that is an io.Closer, to unblock a pending Read, and returns
@@ -179,14 +177,8 @@ func (r *run) outputs() []output {
 // commitAll commits the outputs as one decision (see Run).
 func (r *run) commitAll() error {
 	outs := r.outputs()
-	if len(outs) == 1 { // no Prepare: the Commit is final (Finish does nothing)
-		if err := outs[0].cm.Commit(); err != nil {
-			return err
-		}
-		if tp, ok := outs[0].cm.(TwoPhase); ok {
-			return tp.Finish()
-		}
-		return nil
+	if twoPhases(outs) < 2 {
+		return commitEach(outs)
 	}
 	for _, o := range outs {
 		if tp, ok := o.cm.(TwoPhase); ok {
@@ -202,6 +194,37 @@ func (r *run) commitAll() error {
 				err = errors.Join(err, rerr)
 			}
 			return err
+		}
+	}
+	var errs []error
+	for _, o := range outs {
+		if tp, ok := o.cm.(TwoPhase); ok {
+			errs = append(errs, Named(o.name, tp.Finish()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// twoPhases counts the outputs that can be taken back.
+func twoPhases(outs []output) int {
+	n := 0
+	for _, o := range outs {
+		if _, ok := o.cm.(TwoPhase); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// commitEach commits outputs of which at most one can be taken back: there
+// is nothing to put back when a later one fails, so no Prepare, and each
+// Commit is final (Finish then does nothing, unless a wrapper prepared the
+// output: fpipe's gate does, to make outputs of several chains one
+// decision).
+func commitEach(outs []output) error {
+	for _, o := range outs {
+		if err := o.cm.Commit(); err != nil {
+			return Named(o.name, err)
 		}
 	}
 	var errs []error

@@ -96,6 +96,24 @@ func TestRunOneDecision(t *testing.T) {
 			}
 		})
 	}
+	t.Run("one output that can be taken back is not prepared", func(t *testing.T) {
+		t.Parallel()
+		log := &eventLog{}
+		s := &tpOutput{name: "sink", log: log}
+		other := plainCommitter{log}
+		c := Chain{Source: strings.NewReader("x"), Sink: s, Filters: []Filter{{Name: "sum", Writer: func(dst io.Writer) (io.WriteCloser, error) {
+			return struct {
+				io.Writer
+				plainCommitter
+			}{dst, other}, nil
+		}}}}
+		if _, err := Run(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(log.events, " "); got != "sink.commit other.commit sink.finish" {
+			t.Errorf("events %q, want sink.commit other.commit sink.finish", got)
+		}
+	})
 	t.Run("one output commits alone", func(t *testing.T) {
 		t.Parallel()
 		log := &eventLog{}
@@ -108,6 +126,13 @@ func TestRunOneDecision(t *testing.T) {
 		}
 	})
 }
+
+// plainCommitter is a Committer without TwoPhase, with a Close.
+type plainCommitter struct{ log *eventLog }
+
+func (c plainCommitter) Commit() error { c.log.add("other.commit"); return nil }
+func (c plainCommitter) Abort() error  { c.log.add("other.abort"); return nil }
+func (plainCommitter) Close() error    { return nil }
 
 // plainOutput is a Sink with none of the optional interfaces.
 type plainOutput struct{ io.Writer }
