@@ -42,8 +42,12 @@ func (w *Writer) Commit() error {
 		}
 	}
 	if err := w.publish(); err != nil {
-		if w.state != stateCommitted {
+		switch {
+		case w.state != stateCommitted:
 			w.abortLocked()
+		case !w.prepared: // renamed, but the folder's fsync failed: final
+			w.state = stateFinished
+			w.closeDir()
 		}
 		return err
 	}
@@ -214,7 +218,8 @@ func (w *Writer) syncDir() error {
 }
 
 // Finish makes a Commit after Prepare final: the kept old version is
-// removed. It does nothing without Prepare, before Commit, or twice.
+// removed (without a folder fsync: see the package doc). It does nothing
+// without Prepare, before Commit, or twice.
 func (w *Writer) Finish() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -236,11 +241,12 @@ func (w *Writer) finish() error {
 	if w.old == "" {
 		return nil
 	}
+	// The removal is not synced: after a crash that loses it, the old
+	// version reappears and the next Create reports it (Interrupted), which
+	// costs the user a check; a folder fsync per output would cost every
+	// commit a journal flush.
 	if err := w.dropOld(); err != nil {
 		return w.pathErr(fmt.Errorf("committed, but %w", err))
-	}
-	if err := w.syncDir(); err != nil {
-		return w.pathErr(fmt.Errorf("committed, but syncing the folder failed: %w", err))
 	}
 	return nil
 }

@@ -24,7 +24,9 @@
 // Writer implements stages.TwoPhase. After Prepare (the data checked, mode
 // and owner set, fsynced), Commit hard-links the file it replaces to
 // ".NAME.XXXXXXXXXXXX.fsink-old" (locked while kept) before its rename;
-// Rollback renames that file back, Finish removes it. stages.Run uses this to
+// Rollback renames that file back, Finish removes it (without syncing the
+// folder again: a crash that loses the removal brings the old version back,
+// to be reported as below). stages.Run uses this to
 // commit a data file and its sum file together. A writer that dies between
 // Commit and Finish leaves the old version behind; a later Create in that
 // folder lists it (Interrupted) once it is unlocked and ten seconds old, and
