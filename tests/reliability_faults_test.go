@@ -191,14 +191,16 @@ func relSyscall(t *testing.T) {
 }
 
 var (
-	reOpenTemp = regexp.MustCompile(`openat\(AT_FDCWD, "(sub/\.dest\.[^"]+\.fsink-tmp)", ([^,]+), 0?600\) = (\d+)`)
+	reOpenSub  = regexp.MustCompile(`openat\(AT_FDCWD, "sub", O_RDONLY[^)]*O_DIRECTORY[^)]*\) = (\d+)`)
+	reOpenTemp = regexp.MustCompile(`openat\((\d+), "(\.dest\.[^"]+\.fsink-tmp)", ([^,]+), 0?600\) = (\d+)`)
 	reFsync    = regexp.MustCompile(`fsync\((\d+)\)\s+= 0`)
-	reRename   = regexp.MustCompile(`rename(?:at2?)?\((?:AT_FDCWD, )?"([^"]+)", (?:AT_FDCWD, )?"([^"]+)"`)
-	reOpenDir  = regexp.MustCompile(`openat\(AT_FDCWD, "(sub/?|[^"]*/sub/?)", O_RDONLY[^)]*\) = (\d+)`)
+	reRename   = regexp.MustCompile(`renameat2?\((\d+), "([^"]+)", (\d+), "([^"]+)"`)
 )
 
 // checkOrder reads an strace log of fsink sub/dest and checks the commit
-// protocol's order.
+// protocol's order. fsink opens sub/ once and works relative to that
+// descriptor: the temporary file is created in it, renamed within it, and
+// it is what is fsynced after the rename.
 func checkOrder(t *testing.T, trace string) string {
 	f, err := os.Open(trace)
 	if err != nil {
@@ -221,25 +223,25 @@ func checkOrder(t *testing.T, trace string) string {
 				delete(pending, pid)
 			}
 		}
-		if m := reOpenTemp.FindStringSubmatch(l); m != nil {
-			if !strings.Contains(m[2], "O_EXCL") || !strings.Contains(m[2], "O_CREAT") {
+		if m := reOpenSub.FindStringSubmatch(l); m != nil && dirFD == "" {
+			dirFD = m[1]
+		} else if m := reOpenTemp.FindStringSubmatch(l); m != nil && m[1] == dirFD {
+			if !strings.Contains(m[3], "O_EXCL") || !strings.Contains(m[3], "O_CREAT") {
 				t.Errorf("temp opened without O_CREAT|O_EXCL: %s", l)
 			}
-			tempName, tempFD = m[1], m[3]
+			tempName, tempFD = m[2], m[4]
 			steps = append(steps, "open temp O_EXCL in sub/")
 		} else if m := reFsync.FindStringSubmatch(l); m != nil && tempFD != "" {
 			switch {
 			case m[1] == tempFD && !contains(steps, "rename"):
 				steps = append(steps, "fsync temp")
-			case m[1] == dirFD && dirFD != "":
+			case m[1] == dirFD && contains(steps, "rename"):
 				steps = append(steps, "fsync sub/")
 			}
 		} else if m := reRename.FindStringSubmatch(l); m != nil && !strings.Contains(l, "unfinished") {
-			if m[1] == tempName && m[2] == "sub/dest" {
+			if m[1] == dirFD && m[3] == dirFD && m[2] == tempName && m[4] == "dest" {
 				steps = append(steps, "rename")
 			}
-		} else if m := reOpenDir.FindStringSubmatch(l); m != nil && contains(steps, "rename") {
-			dirFD = m[2]
 		}
 	}
 	got := strings.Join(steps, ", ")
