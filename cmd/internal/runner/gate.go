@@ -194,11 +194,11 @@ func gateWriter(f *stages.Filter, g *gate, arrive func() error) stages.Filter {
 			if !ok {
 				return w, nil
 			}
-			gw := &gatedWriter{w, gatedCommitter{cm, g.newVoter(cm), arrive}}
-			if rf, ok := w.(io.ReaderFrom); ok { // keep the stage's fast path
-				return &gatedWriterRF{gw, rf}, nil
-			}
-			return gw, nil
+			// Its ReadFrom is not kept: the source's WriteTo (or the
+			// chain's copy buffer) feeds the stage faster than a pass-through
+			// stage's own large buffer does (measured: fpipe 'fread |
+			// fsum -o | fsink', 0.19 s system time per 256 MiB against 0.32 s).
+			return &gatedWriter{w, gatedCommitter{cm, g.newVoter(cm), arrive}}, nil
 		}
 		return gf
 	}
@@ -221,13 +221,6 @@ type gatedWriter struct {
 	io.WriteCloser
 	gatedCommitter
 }
-
-type gatedWriterRF struct {
-	*gatedWriter
-	rf io.ReaderFrom
-}
-
-func (g *gatedWriterRF) ReadFrom(r io.Reader) (int64, error) { return g.rf.ReadFrom(r) }
 
 type gatedReader struct {
 	io.ReadCloser
