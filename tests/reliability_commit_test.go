@@ -169,6 +169,52 @@ func relOutputs(t *testing.T) {
 		}
 		return r.String()
 	})
+	relCase(t, "sigkill-between-renames", "fpipe", "SIGKILL while the sum file's rename is delayed 3 s (strace -P), after the data file's rename",
+		"b new; its old version kept as .b.XXXXXXXXXXXX.fsink-old; the sum file old; (full matrix: after 11 s the next fsink b reports the old version and keeps it)", func(t *testing.T) string {
+			prefix := straceInject(t, "rename,renameat,renameat2", "rename,renameat,renameat2:delay_enter=3000000")
+			dir := t.TempDir()
+			os.Mkdir(filepath.Join(dir, "sums"), 0o755)
+			data := bytes.Repeat([]byte("new data\n"), 10000)
+			os.WriteFile(filepath.Join(dir, "in"), data, 0o644)
+			oldB, _ := oldDest(t, dir, "b")
+			os.WriteFile(filepath.Join(dir, "sums", "s"), []byte("0000  b\n"), 0o644)
+			argv := append(prefix, "-P", filepath.Join(dir, "sums"), bin("fpipe"), "fread in | fsum -o sums/s --name b | fsink b")
+			c := exec.Command(argv[0], argv[1:]...)
+			c.Dir = dir
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, func() bool { return fileHex(filepath.Join(dir, "b")) == sumHex(data) })
+			// strace's child now, not at its start (strace's own fork may
+			// come first).
+			syscall.Kill(tracee(t, c.Process.Pid), syscall.SIGKILL)
+			c.Wait()
+			kept := leftovers(dir)
+			obs := fmt.Sprintf("b new: %v; left: %q", fileHex(filepath.Join(dir, "b")) == sumHex(data), kept)
+			if len(kept) != 1 || !strings.HasSuffix(kept[0], ".fsink-old") || fileHex(filepath.Join(dir, kept[0])) != sumHex(oldB) {
+				ents, _ := os.ReadDir(dir)
+				var names []string
+				for _, e := range ents {
+					names = append(names, e.Name())
+				}
+				t.Fatalf("%s, want one .fsink-old file with the old b (folder: %q)", obs, names)
+			}
+			if s, _ := os.ReadFile(filepath.Join(dir, "sums", "s")); string(s) != "0000  b\n" {
+				t.Errorf("sums/s = %q, want the old one", s)
+			}
+			if !*relFull {
+				return obs
+			}
+			time.Sleep(11 * time.Second)
+			r := relRun(t, dir, strings.NewReader("newer\n"), bin("fsink"), "b")
+			if r.code != 0 || !strings.Contains(r.stderr, kept[0]+": left by a commit that was interrupted") {
+				t.Errorf("next fsink: %v, want exit 0 and a report of %s", r, kept[0])
+			}
+			if fileHex(filepath.Join(dir, kept[0])) != sumHex(oldB) {
+				t.Errorf("the reported old version changed")
+			}
+			return obs + "; next fsink: " + r.String()
+		})
 	relCase(t, "interrupted-commit-reported", "fsink", "an old version left by a dead writer (.b.X.fsink-old, 11 s old)", "exit 0; the leftover reported on stderr and kept", func(t *testing.T) string {
 		if !*relFull {
 			t.Skip("waits 11 s for the leftover to age (full matrix only)")

@@ -31,7 +31,10 @@
 // Commit and Finish leaves the old version behind; a later Create in that
 // folder lists it (Interrupted) once it is unlocked and ten seconds old, and
 // never removes or restores it: which outputs of the interrupted decision
-// were renamed is not known, so restoring could undo a complete commit.
+// were renamed is not known, so restoring could undo a complete commit. The
+// one exception is a kept file that is still the very file its owner's name
+// holds (the writer died after the link, before its rename): nothing is lost
+// by removing it, and Create does.
 //
 // # Temporary files
 //

@@ -110,13 +110,21 @@ func (w *Writer) scanLeftovers() (old []string) {
 		for _, name := range names {
 			switch {
 			case isPrivateName(name, TempSuffix):
-				if w.deadLeftover(name, false) {
+				if _, dead := w.deadLeftover(name, false); dead {
 					unix.Unlinkat(w.dirfd, name, 0)
 				}
 			case isPrivateName(name, OldSuffix):
-				if w.deadLeftover(name, true) {
-					old = append(old, w.label(name))
+				st, dead := w.deadLeftover(name, true)
+				if !dead {
+					continue
 				}
+				if w.isLinkOfOwner(name, &st) {
+					// Linked, then killed before its rename: it is the
+					// file its owner still is, so nothing is lost.
+					unix.Unlinkat(w.dirfd, name, 0)
+					continue
+				}
+				old = append(old, w.label(name))
 			}
 		}
 		if err != nil {
@@ -145,29 +153,39 @@ func isPrivateName(name, suffix string) bool {
 // been written (a temporary file) or linked (an old version: byCtime) for
 // staleAge, so a writer that has just made it and not yet locked it is
 // never disturbed.
-func (w *Writer) deadLeftover(name string, byCtime bool) bool {
+func (w *Writer) deadLeftover(name string, byCtime bool) (unix.Stat_t, bool) {
 	fd, err := openat(w.dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
-		return false
+		return unix.Stat_t{}, false
 	}
 	f := os.NewFile(uintptr(fd), name)
 	defer f.Close()
 	st, err := fstat(f)
 	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return false
+		return st, false
 	}
 	changed := time.Unix(st.Mtim.Unix())
 	if byCtime {
 		changed = time.Unix(st.Ctim.Unix())
 	}
 	if time.Since(changed) < staleAge {
-		return false
+		return st, false
 	}
 	if lockFile(f, true) != nil {
-		return false // a live writer holds it
+		return st, false // a live writer holds it
 	}
 	cur, ok, _ := statAt(w.dirfd, name)
-	return ok && sameFile(&cur, &st)
+	return st, ok && sameFile(&cur, &st)
+}
+
+// isLinkOfOwner reports whether the kept old version name (with stat st)
+// is the very file that its owner's name (".OWNER.XXXXXXXXXXXX" + OldSuffix)
+// holds now: a link made just before a rename that never happened.
+func (w *Writer) isLinkOfOwner(name string, st *unix.Stat_t) bool {
+	rest := strings.TrimSuffix(name, OldSuffix)
+	owner := rest[1 : len(rest)-13] // drop "." and ".XXXXXXXXXXXX"
+	cur, ok, _ := statAt(w.dirfd, owner)
+	return ok && sameFile(&cur, st)
 }
 
 // Interrupted lists the old versions that Create found beside the

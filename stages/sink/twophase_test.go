@@ -188,6 +188,12 @@ func TestInterrupted(t *testing.T) {
 	// A dead writer's: its kept file, linked more than 10 s ago, unlocked.
 	dead := filepath.Join(dir, ".b.0123456789ab"+sink.OldSuffix)
 	writeFile(t, dead, "older", 0o644)
+	// A link of the current b, left by a writer killed before its rename:
+	// nothing to report, it is removed.
+	redundant := filepath.Join(dir, ".b.ba9876543210"+sink.OldSuffix)
+	if err := os.Link(name, redundant); err != nil {
+		t.Fatal(err)
+	}
 	if testing.Short() {
 		t.Skip("waits 10 s for the leftover to age (its ctime cannot be set)")
 	}
@@ -198,6 +204,9 @@ func TestInterrupted(t *testing.T) {
 	}
 	if got := content(t, dead); got != "older" {
 		t.Errorf("the reported file was changed: %q", got)
+	}
+	if _, err := os.Lstat(redundant); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a link of the current file was kept: %v", err)
 	}
 	w.Finish()
 }
