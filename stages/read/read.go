@@ -237,7 +237,6 @@ func (r *Reader) copyCur(w io.Writer, dstFile *os.File, dstPipe bool) (int64, er
 	var moved int64
 	if r.curFile != nil && dstFile != nil {
 		if dstPipe || zerocopy.IsPipe(r.curFile) {
-			zerocopy.GrowPipe(r.curFile)
 			for {
 				step := r.step(moved)
 				if step == 0 {

@@ -91,7 +91,6 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 	var total int64
 	src, limit := fileOf(r)
 	if src != nil && zerocopy.IsPipe(src) {
-		zerocopy.GrowPipe(src)
 		n, handled, err := zerocopy.Splice(w.f, src, limit)
 		total += n
 		w.n += n

@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,117 +23,10 @@ import (
 	"github.com/fpipe/fpipe/cmd/internal/cli"
 	"github.com/fpipe/fpipe/cmd/internal/tools"
 	"github.com/fpipe/fpipe/stages"
-	"github.com/spf13/pflag"
 )
-
-// newTool is fpipe's own command-line definition, bound to o.
-func newTool(o *options) *cli.Tool {
-	return &cli.Tool{
-		Name:    "fpipe",
-		Usage:   "'PIPELINE' | -f FILE",
-		Summary: "Run a pipeline of commands joined by |, all or nothing.",
-		Details: `PIPELINE is written as in sh, in one argument: simple commands joined by |,
-with sh's quotes and escapes. fpipe's tools run inside fpipe; other commands
-run as child processes. The last stage's output (fsink) and every other
-committed output (fsum -o) are committed only when every stage ended cleanly
-and every child exited 0; otherwise nothing is committed and fpipe exits 1
-with the first cause. Tools run inside fpipe: ` + toolNames(),
-		Define: func(fs *pflag.FlagSet) cli.Build { defineFlags(fs, o); return nil },
-	}
-}
-
-func toolNames() string {
-	var names []string
-	for n := range tools.All {
-		names = append(names, n)
-	}
-	sortStrings(names)
-	return strings.Join(names, ", ") + "."
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
-type options struct {
-	file    string
-	verbose bool
-	quiet   bool
-	grace   time.Duration
-}
-
-func defineFlags(fs *pflag.FlagSet, o *options) {
-	fs.StringVarP(&o.file, "file", "f", "", "read the pipeline from FILE (# comments and \\ line continuations allowed)")
-	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print every stage's status at the end, like bash's PIPESTATUS")
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "do not warn that a pipeline without fsink at its end is not atomic")
-	fs.DurationVar(&o.grace, "grace", 5*time.Second, "how long children get after SIGTERM before SIGKILL")
-}
 
 // maxPipelineFile bounds what -f reads: a pipeline, not data.
 const maxPipelineFile = 1 << 20
-
-// Main runs fpipe with args and returns its exit status.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var o options
-	tool := newTool(&o)
-	_, fs, help, version, err := tool.Parse(args, stderr)
-	if err != nil {
-		return usage(stderr, err)
-	}
-	if help {
-		tool.Help(stdout, fs)
-		return cli.ExitOK
-	}
-	if version {
-		fmt.Fprintf(stdout, "fpipe (fpipe) %s\n", cli.Version())
-		return cli.ExitOK
-	}
-	var src string
-	switch {
-	case o.file != "" && fs.NArg() == 0:
-		b, err := readSmall(o.file)
-		if err != nil {
-			fmt.Fprintf(stderr, "fpipe: %s\n", cli.Message(err))
-			return cli.ExitFailure
-		}
-		src = b
-	case o.file == "" && fs.NArg() == 1:
-		src = fs.Arg(0)
-	default:
-		return usage(stderr, errors.New("give the pipeline as one argument, or -f FILE"))
-	}
-	cmds, err := Parse(src)
-	if err != nil {
-		return usage(stderr, err)
-	}
-	p := &pipeline{opts: o, stdin: stdin, stdout: stdout, stderr: stderr}
-	return p.run(cmds)
-}
-
-func readSmall(name string) (string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxPipelineFile+1))
-	if err != nil {
-		return "", err
-	}
-	if len(b) > maxPipelineFile {
-		return "", fmt.Errorf("%s: larger than %d bytes: not a pipeline", name, maxPipelineFile)
-	}
-	return string(b), nil
-}
-
-func usage(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "fpipe: %s\nTry 'fpipe --help' for more information.\n", err)
-	return cli.ExitUsage
-}
 
 // stage is one command of the pipeline.
 type stage struct {

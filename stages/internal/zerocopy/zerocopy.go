@@ -28,15 +28,17 @@ func IsPipe(f *os.File) bool {
 	return err == nil && st.Mode()&fs.ModeNamedPipe != 0
 }
 
-// GrowPipe asks the kernel for a PipeSize buffer on the pipe f (either end).
-// It is a hint: errors are ignored.
+// GrowPipe asks the kernel for a PipeSize buffer on the pipe f (either end)
+// when the pipe still has the kernel's default size: a pipe that someone
+// sized on purpose keeps its size (the shell-pipe relay of fpipe's tools
+// marks pipes with their size). It is a hint: errors are ignored.
 func GrowPipe(f *os.File) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return
 	}
 	rc.Control(func(fd uintptr) {
-		if cur, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0); err == nil && cur < PipeSize {
+		if cur, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0); err == nil && cur <= 16*os.Getpagesize() {
 			unix.FcntlInt(fd, unix.F_SETPIPE_SZ, PipeSize)
 		}
 	})

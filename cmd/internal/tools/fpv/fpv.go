@@ -145,8 +145,6 @@ func define(fs *pflag.FlagSet) cli.Build {
 		}
 		opts = append(opts, meter.BufferSize(pipeBuffer))
 		return &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
-			cli.GrowPipe(env.Stdin)
-			cli.GrowPipe(env.Stdout)
 			return meter.NewWriter(dst, opts...)
 		}}}, nil
 	}

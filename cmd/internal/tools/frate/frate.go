@@ -158,9 +158,6 @@ func define(fs *pflag.FlagSet) cli.Build {
 		opts = append(opts, throttle.BufferSize(pipeBuffer))
 		ctl := &control{rate: rate}
 		st := &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
-			// Only the input: a larger pipe after frate would let a reader
-			// that was stopped find more than a burst waiting.
-			cli.GrowPipe(env.Stdin)
 			return ctl.newWriter(dst, opts)
 		}}}
 		if *rateFile != "" {

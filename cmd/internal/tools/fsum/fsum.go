@@ -182,8 +182,6 @@ func (f *flags) buildFilter(env *cli.Env, algos []sum.Algorithm, explicit bool) 
 		}
 		return nil, err
 	}
-	cli.GrowPipe(env.Stdin)
-	cli.GrowPipe(env.Stdout)
 	st.Filter = &stages.Filter{
 		Writer: sum.Filter(opts...),
 		Reader: func(src io.Reader) (io.ReadCloser, error) { return sum.NewReader(src, opts...) },

@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/fpipe/fpipe/cmd/internal/relay"
+	"github.com/fpipe/fpipe/stages"
+)
+
+// ExitError ends a tool with Code, its problems already printed: a stage
+// that is a whole program (fpipe) returns it. Why is the line the relay
+// passes on to the tool after it.
+type ExitError struct {
+	Code int
+	Why  string
+}
+
+func (e *ExitError) Error() string  { return e.Why }
+func (e *ExitError) Reported() bool { return true }
+
+// Main runs t as a program: parse args, build the stage, run it from stdin
+// to stdout, print errors as "tool: what: why", and return the exit status.
+//
+// In a shell pipe, Main relays the tool's fate (package relay). When
+// standard output is a pipe, it marks it "running" before anything else and
+// "clean" only after a clean end; on failure it leaves a note saying why.
+// When standard input is a pipe read to its end, the tool fails before
+// committing anything if the mark says that the writer of ours before it
+// did not end cleanly. A tool that publishes an output of its own (fsum -o)
+// into a pipe waits for the stages after it to confirm that they committed,
+// and a tool whose writer waits for that confirms once it (and the stages
+// after it) did.
+//
+// Every tool catches the fatal signals (Signals) other than those its stage
+// handles: it cancels the run, undoes what it prepared, and exits
+// 128+signal.
+func Main(t *Tool, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	m := &mainRun{t: t, stderr: stderr}
+	m.in, _ = stdin.(*os.File)
+	m.outFile, _ = stdout.(*os.File)
+	var err error
+	if m.out, err = relay.Begin(m.outFile); err != nil {
+		fmt.Fprintf(stderr, "%s: warning: %s: if it fails, a tool after it cannot know\n", t.Name, Message(err))
+	}
+	code, why := m.run(args, stdin, stdout)
+	return m.finish(code, why)
+}
+
+// mainRun is one run of Main.
+type mainRun struct {
+	t       *Tool
+	stderr  io.Writer
+	in      *os.File   // standard input, when a file
+	outFile *os.File   // standard output, when a file
+	out     *relay.Out // standard output, when a pipe
+	handed  bool       // the stage handed its output off (fsum -o)
+	verdict error      // and what the stages after said: nil is committed
+	once    sync.Once  // finish
+	code    int        // the exit status finish settled on
+	mu      sync.Mutex // guards handed and verdict
+}
+
+// finish relays the outcome and returns the exit status. It runs once,
+// from the main path or from a signal handler whose main path is stuck.
+func (m *mainRun) finish(code int, why string) int {
+	m.once.Do(func() {
+		if code == ExitOK {
+			code = m.succeeded()
+		}
+		if code != ExitOK {
+			m.failed(why)
+		}
+		m.code = code
+	})
+	return m.code
+}
+
+// succeeded marks the output clean, or, when the writer before waits for
+// the verdict of the stages after it, passes that verdict on.
+func (m *mainRun) succeeded() int {
+	m.mu.Lock()
+	handed, verdict := m.handed, m.verdict
+	m.mu.Unlock()
+	if st, atEnd := relay.Check(m.in); atEnd && st == relay.Waiting {
+		if !handed {
+			verdict = m.out.Handoff(context.Background())
+		}
+		if verdict == nil {
+			relay.Confirm(m.in)
+		}
+		return ExitOK
+	}
+	if handed {
+		return ExitOK
+	}
+	if err := m.out.Clean(); err != nil {
+		line := m.t.Name + ": " + Message(err) + ": the tool after it will fail"
+		fmt.Fprintln(m.stderr, line)
+		return ExitFailure
+	}
+	return ExitOK
+}
+
+// failed keeps the output marked "running" and leaves a note saying why.
+func (m *mainRun) failed(why string) {
+	if m.out == nil {
+		return
+	}
+	m.out.Fail()
+	if err := relay.Leave(m.outFile, why); err != nil && relay.Get(m.outFile) != relay.Running {
+		fmt.Fprintf(m.stderr, "%s: cannot tell the next stage about this failure: %s\n", m.t.Name, Message(err))
+	}
+}
+
+// run is Main without the relay at the end; it returns the exit status
+// and, on failure, the line that says why.
+func (m *mainRun) run(args []string, stdin io.Reader, stdout io.Writer) (int, string) {
+	t, stderr := m.t, m.stderr
+	build, fs, help, version, err := t.Parse(args, stderr)
+	if err != nil {
+		return usage(t, stderr, err), t.Name + ": " + Message(err)
+	}
+	if help {
+		t.Help(stdout, fs)
+		return ExitOK, ""
+	}
+	if version {
+		fmt.Fprintf(stdout, "%s (fpipe) %s\n", t.Name, Version())
+		return ExitOK, ""
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env := &Env{Ctx: ctx, Stdin: stdin, Stdout: stdout, Stderr: stderr, Tool: t.Name}
+	st, err := build(fs.Args(), env)
+	if err != nil {
+		var ue *UsageError
+		if errors.As(err, &ue) {
+			return usage(t, stderr, err), t.Name + ": " + Message(err)
+		}
+		return fail(t, stderr, err)
+	}
+	sig := catchSignals(t.Name, stderr, cancel, st.Undo, st.Handles, func(code int, why string) {
+		os.Exit(m.finish(code, why))
+	})
+	defer sig.stop()
+	readsStdin := st.Job == nil && (st.Source == nil || st.Stdin) && relay.IsPipe(m.in)
+	err = m.runStage(ctx, st, stdin, stdout, readsStdin, sig.caught)
+	if st.Close != nil {
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+	}
+	sig.stop()
+	if code, line := sig.result(); code != 0 {
+		return code, line
+	}
+	if err != nil && readsStdin {
+		if st, atEnd := relay.Check(m.in); atEnd && st == relay.Running {
+			relay.Take(m.in) // a note from the stage before is moot now
+		}
+	}
+	var ee *ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.Code, ee.Why
+	case err != nil && !reported(err):
+		return fail(t, stderr, err)
+	case err != nil || env.Warned():
+		return ExitFailure, env.firstWarning(err)
+	}
+	return ExitOK, ""
+}
+
+func fail(t *Tool, stderr io.Writer, err error) (int, string) {
+	var ue *UpstreamError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "%s: %s\n", t.Name, Message(err))
+		if ue.Why != "" {
+			return ExitFailure, ue.Why // pass the first cause on, not a chain of them
+		}
+	}
+	line := t.Name + ": " + Message(err)
+	if ue == nil {
+		fmt.Fprintln(stderr, line)
+	}
+	return ExitFailure, line
+}
+
+func usage(t *Tool, stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", t.Name, Message(err), t.Name)
+	return ExitUsage
+}
+
+func (m *mainRun) runStage(ctx context.Context, st *Stage, stdin io.Reader, stdout io.Writer, readsStdin bool, caught func() bool) error {
+	if st.Job != nil {
+		return st.Job(ctx)
+	}
+	c := stages.Chain{Source: st.Source, Sink: st.Sink}
+	if c.Source == nil {
+		c.Source = stdin
+	}
+	if c.Sink == nil {
+		c.Sink = stages.StdoutSink(stdout)
+	}
+	// A filter with an output of its own (fsum -o) writing into a pipe
+	// waits for the verdict of the stages after it before that output
+	// commits.
+	verdict := len(st.Undo) > 0 && st.Sink == nil && m.out != nil
+	if readsStdin || len(st.Undo) > 0 {
+		cs := &checkedSink{Sink: c.Sink, caught: caught, settle: len(st.Undo) > 0}
+		if readsStdin {
+			cs.in = m.in
+		}
+		if verdict {
+			cs.handoff = func() error {
+				err := m.out.Handoff(ctx)
+				m.mu.Lock()
+				m.handed, m.verdict = true, err
+				m.mu.Unlock()
+				if err != nil {
+					return &VerdictError{err}
+				}
+				return nil
+			}
+		}
+		c.Sink = cs
+	}
+	if st.Filter != nil {
+		c.Filters = []stages.Filter{*st.Filter}
+	}
+	_, err := stages.Run(ctx, c)
+	return err
+}
