@@ -29,7 +29,7 @@ func (e *UpstreamError) Error() string {
 type VerdictError struct{ Err error }
 
 func (e *VerdictError) Error() string {
-	return "not committed: " + e.Err.Error() + " (only fpipe's tools say so; run the whole pipeline under fpipe when another program comes after)"
+	return "not committed: " + e.Err.Error()
 }
 
 func (e *VerdictError) Unwrap() error { return e.Err }

@@ -92,6 +92,8 @@ func (m *mainRun) succeeded() int {
 		}
 		if verdict == nil {
 			relay.Confirm(m.in)
+		} else {
+			relay.Refuse(m.in)
 		}
 		return ExitOK
 	}
@@ -106,8 +108,11 @@ func (m *mainRun) succeeded() int {
 	return ExitOK
 }
 
-// failed keeps the output marked "running" and leaves a note saying why.
+// failed tells a writer before that waits for the verdict that this tool
+// did not commit, keeps the output marked "running", and leaves a note
+// saying why.
 func (m *mainRun) failed(why string) {
+	relay.Refuse(m.in) // a writer before that waits for the verdict
 	if m.out == nil {
 		return
 	}

@@ -2,9 +2,11 @@ package relay
 
 import (
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,22 +17,33 @@ import (
 
 // Reasons why Handoff gives no verdict.
 var (
+	ErrRefused   = errors.New("the stage after did not commit")
 	ErrNoVerdict = errors.New("the stage after ended without saying that it committed")
+	ErrNotRead   = errors.New("the stage after ended without reading everything")
 	ErrShared    = errors.New("another process also writes into the pipe to the stage after")
-	ErrUnseen    = errors.New("the stage after cannot be seen (another user's process?)")
 )
 
 // Handoff waits for the verdict of the stages after this one: it marks the
 // pipe "waiting", lets go of the write end (standard output is then
 // /dev/null), keeps the pipe open for reading through /proc/self/fd, and
 // waits until the reader marks it "committed" (Handoff returns nil) or
-// until no other process holds the pipe without having done so (an error).
-// It fails at once, without waiting, when another process holds a write
-// end (it could be waiting for this one to exit: `{ fsum -o s; x; } | ...`)
-// or when it cannot mark the pipe; it also fails when ctx is done. A
-// process it cannot see (another user's, unless this one runs as root)
-// counts as gone: Handoff fails closed. A nil Out (standard output is not a
-// pipe) returns nil: there is no stage after.
+// "refused" (ErrRefused), or until no other process holds the pipe.
+//
+// A tool of ours (a command of this module, found through
+// /proc/PID/exe) always says; when one was seen and all are gone without a
+// mark, it was killed or crashed before it could, and Handoff fails
+// (ErrNoVerdict). When only programs that are not ours hold the pipe (not
+// counting a shell's child that has not yet run its program, or a
+// subshell), Handoff returns nil as soon as they have read all of it: it
+// cannot know what they do with it. If they are gone with something left
+// unread, it fails (ErrNotRead).
+//
+// While another writer holds the pipe (standard error sent to the same
+// pipe, or a shell running more commands into it: `{ fsum -o s; x; } |`),
+// a reader cannot see the end of its input: Handoff then fails as soon as
+// it sees that a tool of ours reads the pipe (ErrShared). It fails when it
+// cannot mark the pipe, and when ctx is done. A nil Out (standard output
+// is not a pipe) returns nil: there is no stage after.
 func (o *Out) Handoff(ctx context.Context) error {
 	if o == nil {
 		return nil
@@ -56,8 +69,14 @@ func (o *Out) Handoff(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := setSize(ctx, int(hold.Fd()), sizeWaiting, true); err != nil {
+		if err := setSize(ctx, fd, sizeWaiting, true); err != nil {
+			if err == errNoReader {
+				return ErrNotRead
+			}
 			return fmt.Errorf("%w: %w", ErrCannotMark, explain(err))
+		}
+		if !hasReader(fd) {
+			return ErrNotRead // gone before it could see the mark
 		}
 		null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 		if err != nil {
@@ -86,15 +105,19 @@ func waitVerdict(ctx context.Context, hold *os.File, ino uint64) error {
 	self := os.Getpid()
 	target := "pipe:[" + strconv.FormatUint(ino, 10) + "]"
 	delay := 200 * time.Microsecond
-	var known []int // processes seen holding the pipe at the last scan
+	var known []int              // processes seen holding the pipe
+	ours := false                // one of them was a tool of ours
+	cache := map[string]bool{}   // program → ours
+	since := map[int]time.Time{} // when an undecided process was first seen
 	nextScan := time.Now()
 	for {
-		if Get(hold) == Committed {
+		switch Get(hold) {
+		case Committed:
 			return nil
+		case Refused:
+			return ErrRefused
 		}
 		if time.Now().After(nextScan) {
-			// Rescan everything only when the processes known to hold
-			// the pipe no longer do (a reader may have forked).
 			still := known[:0]
 			for _, pid := range known {
 				if h, _ := holds(pid, target); h.read || h.write {
@@ -102,36 +125,152 @@ func waitVerdict(ctx context.Context, hold *os.File, ino uint64) error {
 				}
 			}
 			known = still
+			shared := ownWriters(target, self)
 			if len(known) == 0 {
-				hs, unseen := holders(target, self)
-				for pid, h := range hs {
-					if h.write {
-						return ErrShared
-					}
+				// Rescan everything only when the processes known to hold
+				// the pipe no longer do (a reader may have forked).
+				for pid, h := range holders(target, self) {
+					shared = shared || h.write
 					known = append(known, pid)
 				}
-				if len(known) == 0 {
-					if Get(hold) == Committed {
-						return nil
+			}
+			// Look at each again: a forked shell may have become a tool
+			// of ours by exec since.
+			undecided := false
+			for _, pid := range known {
+				switch classify(pid, cache) {
+				case kindOurs:
+					ours = true
+				case kindUndecided:
+					if t, ok := since[pid]; !ok {
+						since[pid] = time.Now()
+						undecided = true
+					} else if time.Since(t) < undecidedFor {
+						undecided = true
 					}
-					if unseen {
-						return ErrUnseen
-					}
-					return ErrNoVerdict
 				}
 			}
-			nextScan = time.Now().Add(min(10*delay, 100*time.Millisecond))
+			unread, err := unix.IoctlGetInt(int(hold.Fd()), unix.TIOCINQ) // FIONREAD
+			if err != nil {
+				return err
+			}
+			switch {
+			case shared && ours:
+				// The reader cannot see the end of its input while
+				// another writer holds the pipe: no verdict will come.
+				return ErrShared
+			case len(known) == 0:
+				switch Get(hold) {
+				case Committed:
+					return nil
+				case Refused:
+					return ErrRefused
+				}
+				if ours {
+					return ErrNoVerdict
+				}
+				if unread > 0 {
+					return ErrNotRead
+				}
+				return nil
+			case !ours && !undecided && unread == 0:
+				// Only programs that are not ours hold the pipe, and they
+				// read all of it: nothing more can be learnt from them
+				// (and one may wait for this process to exit first).
+				return nil
+			}
+			nextScan = time.Now().Add(min(10*delay, 50*time.Millisecond))
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, 10*time.Millisecond)
+		delay = min(2*delay, 5*time.Millisecond)
 	}
 }
 
+// undecidedFor is how long a process that runs its parent's program (a
+// shell's child before exec, or a subshell) may hold the pipe before it
+// counts as a program that is not ours: long enough for an exec on a busy
+// machine, short enough that a process that holds the pipe until this one
+// exits does not wait for ever.
+const undecidedFor = 2 * time.Second
+
+type kind int
+
+const (
+	kindForeign   kind = iota
+	kindOurs           // a program of this module
+	kindUndecided      // a fork that has not run its program yet, or a subshell
+)
+
+// classify tells what process pid runs. A process running the same
+// program as its parent is undecided: a shell's child between fork and
+// exec, or a subshell whose commands may be ours.
+func classify(pid int, cache map[string]bool) kind {
+	exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	if err != nil {
+		return kindUndecided
+	}
+	o, ok := cache[exe]
+	if !ok {
+		o = isOurs(pid)
+		cache[exe] = o
+	}
+	if o {
+		return kindOurs
+	}
+	if pexe, err := os.Readlink("/proc/" + strconv.Itoa(parent(pid)) + "/exe"); err == nil && pexe == exe {
+		return kindUndecided
+	}
+	return kindForeign
+}
+
+// parent is the parent process of pid (/proc/PID/stat, field 4).
+func parent(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		if f := strings.Fields(s[i+1:]); len(f) > 1 {
+			p, _ := strconv.Atoi(f[1])
+			return p
+		}
+	}
+	return 0
+}
+
+// module is the main module of this program: its tools are "ours".
+var module = func() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.Main.Path
+	}
+	return ""
+}()
+
+// isOurs reports whether process pid runs a tool of this module (a main
+// package under cmd/, not a test). A
+// program it cannot read (another user's) counts as ours: it is then
+// expected to say its verdict.
+func isOurs(pid int) bool {
+	bi, err := buildinfo.ReadFile("/proc/" + strconv.Itoa(pid) + "/exe")
+	if err != nil {
+		return errors.Is(err, os.ErrPermission)
+	}
+	return module != "" && bi.Main.Path == module && strings.HasPrefix(bi.Path, module+"/cmd/") && !strings.HasSuffix(bi.Path, ".test")
+}
+
 type holding struct{ read, write bool }
+
+// ownWriters reports whether this process still writes into the pipe
+// through another descriptor (standard error sent to the same pipe).
+func ownWriters(target string, self int) bool {
+	h, _ := holds(self, target)
+	return h.write
+}
 
 // holds tells how the process pid holds the pipe named target
 // ("pipe:[ino]").
@@ -171,33 +310,28 @@ func fdWrites(pid int, fd string) bool {
 }
 
 // holders finds the processes, other than self, that hold the pipe named
-// target. For self, it reports only write ends. unseen says that some
-// process's descriptors could not be read.
-func holders(target string, self int) (map[int]holding, bool) {
+// target, among those whose descriptors it can read (all when root).
+func holders(target string, self int) map[int]holding {
 	found := map[int]holding{}
-	unseen := false
 	procs, err := os.ReadDir("/proc")
 	if err != nil {
-		return found, true
+		return found
 	}
 	for _, p := range procs {
 		pid, err := strconv.Atoi(p.Name())
 		if err != nil {
 			continue
 		}
-		h, err := holds(pid, target)
-		if err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
-				unseen = true // another user's process, or kernel thread
-			}
+		if pid == self {
 			continue
 		}
-		if pid == self {
-			h.read = false
+		h, err := holds(pid, target)
+		if err != nil {
+			continue // gone, or another user's
 		}
 		if h.read || h.write {
 			found[pid] = h
 		}
 	}
-	return found, unseen
+	return found
 }

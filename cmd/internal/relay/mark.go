@@ -16,14 +16,17 @@ import (
 // of two of pages, and the default is 16 pages (64 KiB); growing a pipe is
 // limited by /proc/sys/fs/pipe-max-size (1 MiB by default) for unprivileged
 // users, and shrinking fails (EBUSY) while more is buffered than fits.
-// Running → clean is a growth, so a writer can always end cleanly; waiting
-// and committed are reached by shrinking (the waiting writer lets the
-// reader drain the pipe; a reader confirms once the pipe is empty).
+// Running → clean is a growth, so a writer can always end cleanly. Waiting
+// is reached by shrinking, once the reader has drained the pipe enough;
+// committed and refused too, by a reader at the end of its input, when the
+// pipe is empty. 1 MiB, the size programs that grow their pipes usually
+// ask for, means clean, as for a program that is not ours.
 const (
 	sizeRunning   = 512 << 10
 	sizeClean     = 1 << 20
 	sizeWaiting   = 256 << 10
 	sizeCommitted = 4 << 10
+	sizeRefused   = 8 << 10
 )
 
 // State is what a pipe's mark says.
@@ -40,6 +43,8 @@ const (
 	Waiting
 	// Committed: the reader (and everything after it) committed.
 	Committed
+	// Refused: the reader (or a stage after it) did not commit.
+	Refused
 )
 
 func (s State) String() string {
@@ -52,6 +57,8 @@ func (s State) String() string {
 		return "waiting"
 	case Committed:
 		return "committed"
+	case Refused:
+		return "refused"
 	}
 	return "unmarked"
 }
@@ -66,6 +73,8 @@ func stateOf(size int) State {
 		return Waiting
 	case sizeCommitted:
 		return Committed
+	case sizeRefused:
+		return Refused
 	}
 	return Unmarked
 }
@@ -97,8 +106,12 @@ func control(f *os.File, fn func(fd int) error) error {
 
 func getSize(fd int) (int, error) { return unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0) }
 
+// errNoReader: the pipe has no reader any more.
+var errNoReader = errors.New("the stage after is gone")
+
 // setSize sets the pipe's buffer to size exactly. With wait, it retries
-// while the pipe holds more than the new size (EBUSY) until ctx is done.
+// while the pipe holds more than the new size (EBUSY), as long as someone
+// reads it (fd must then be a write end), until ctx is done.
 func setSize(ctx context.Context, fd, size int, wait bool) error {
 	delay := 200 * time.Microsecond
 	for {
@@ -112,6 +125,8 @@ func setSize(ctx context.Context, fd, size int, wait bool) error {
 			continue
 		case err != unix.EBUSY || !wait:
 			return err
+		case !hasReader(fd):
+			return errNoReader
 		}
 		select {
 		case <-ctx.Done():
@@ -120,6 +135,18 @@ func setSize(ctx context.Context, fd, size int, wait bool) error {
 		}
 		delay = min(2*delay, 20*time.Millisecond)
 	}
+}
+
+// hasReader reports whether the pipe that fd writes has a reader left
+// (poll reports POLLERR on a write end that has none).
+func hasReader(fd int) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+	for {
+		if _, err := unix.Poll(pfd, 0); err != unix.EINTR {
+			break
+		}
+	}
+	return pfd[0].Revents&unix.POLLERR == 0
 }
 
 // Get returns the mark of the pipe f (either end).
@@ -242,11 +269,24 @@ func Check(f *os.File) (st State, atEnd bool) {
 // verdict a waiting writer before it is waiting for. Call it only after the
 // input was read to its end, the mark said [Waiting], and this tool (and
 // every stage after it) committed.
-func Confirm(f *os.File) error {
-	if !enabled {
+func Confirm(f *os.File) error { return verdict(f, sizeCommitted) }
+
+// Refuse marks the pipe f, the tool's standard input, "refused" when the
+// writer before it waits for a verdict ([Waiting]): this tool, or a stage
+// after it, did not commit. It is a best effort: it fails while the pipe
+// holds more than 8 KiB, which the writer also sees.
+func Refuse(f *os.File) error {
+	if Get(f) != Waiting {
+		return nil
+	}
+	return verdict(f, sizeRefused)
+}
+
+func verdict(f *os.File, size int) error {
+	if !enabled || !IsPipe(f) {
 		return nil
 	}
 	return control(f, func(fd int) error {
-		return setSize(context.Background(), fd, sizeCommitted, false)
+		return setSize(context.Background(), fd, size, false)
 	})
 }
