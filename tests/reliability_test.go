@@ -109,6 +109,7 @@ func TestReliability(t *testing.T) {
 	t.Run("paths", relPaths)
 	t.Run("outputs", relOutputs)
 	t.Run("append", relAppend)
+	t.Run("relay", relRelay)
 }
 
 // relResult is what a run of a tool gave.

@@ -141,18 +141,25 @@ func (m *mainRun) run(args []string, stdin io.Reader, stdout io.Writer) (int, st
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	env := &Env{Ctx: ctx, Stdin: stdin, Stdout: stdout, Stderr: stderr, Tool: t.Name}
+	// Catch signals before the stage is built: building may create what a
+	// signal must undo (a temporary file).
+	sig := catchSignals(t.Name, stderr, cancel, func(code int, why string) {
+		os.Exit(m.finish(code, why))
+	})
+	defer sig.stop()
 	st, err := build(fs.Args(), env)
 	if err != nil {
+		sig.setStage(nil, nil)
+		if code, line := sig.result(); code != 0 {
+			return code, line
+		}
 		var ue *UsageError
 		if errors.As(err, &ue) {
 			return usage(t, stderr, err), t.Name + ": " + Message(err)
 		}
 		return fail(t, stderr, err)
 	}
-	sig := catchSignals(t.Name, stderr, cancel, st.Undo, st.Handles, func(code int, why string) {
-		os.Exit(m.finish(code, why))
-	})
-	defer sig.stop()
+	sig.setStage(st.Undo, st.Handles)
 	readsStdin := st.Job == nil && (st.Source == nil || st.Stdin) && relay.IsPipe(m.in)
 	err = m.runStage(ctx, st, stdin, stdout, readsStdin, sig.caught)
 	if st.Close != nil {

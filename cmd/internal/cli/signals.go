@@ -7,7 +7,6 @@ import (
 	"os/signal"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -53,72 +52,111 @@ func Signals() []os.Signal {
 // interrupted.
 const exitGrace = 300 * time.Millisecond
 
-// catcher catches the fatal signals while a tool runs. On the first one it
-// cancels the run, undoes what was prepared, prints why, and leaves the
-// exit to the main path (Main returns 128+signal); if the main path is
-// stuck, exit ends the process after exitGrace.
+// catcher catches the fatal signals while a tool runs, from before its
+// stage is built (which may create a temporary file) to the end. On the
+// first one it cancels the run, undoes what the stage prepared, prints why,
+// and leaves the exit to the main path (Main returns 128+signal); if the
+// main path is stuck, exit ends the process after exitGrace. A signal the
+// stage handles itself (frate's SIGHUP) is left to it once the stage is
+// built.
 type catcher struct {
+	tool   string
+	stderr io.Writer
+	cancel func()
+	exit   func(code int, why string)
 	ch     chan os.Signal
-	sig    atomic.Int32  // the signal caught, or 0
-	undone chan struct{} // closed once the handler has undone and printed
 	quit   chan struct{} // closed by stop
+	undone chan struct{} // closed once a caught signal's undo is done
 	once   sync.Once
-	line   string // what the handler printed, for the relay's note
+
+	mu      sync.Mutex
+	sig     syscall.Signal // the signal caught, or 0
+	built   bool           // setStage was called
+	undo    []func() error
+	handles []os.Signal
+	line    string // what was printed, for the relay's note
 }
 
-// catchSignals starts catching Signals() except handled. exit is called
-// with 128+signal and the line printed if the main path does not return
-// within exitGrace; it must end the process.
-func catchSignals(tool string, stderr io.Writer, cancel func(), undo []func() error, handled []os.Signal, exit func(code int, why string)) *catcher {
-	c := &catcher{ch: make(chan os.Signal, 1), undone: make(chan struct{}), quit: make(chan struct{})}
-	var sigs []os.Signal
-	for _, s := range Signals() {
-		if !slices.Contains(handled, s) {
-			sigs = append(sigs, s)
-		}
-	}
-	if len(sigs) == 0 {
-		return c
-	}
-	signal.Notify(c.ch, sigs...)
-	go func() {
+// catchSignals starts catching Signals(). exit is called with 128+signal
+// and the line printed if the main path does not return within exitGrace;
+// it must end the process.
+func catchSignals(tool string, stderr io.Writer, cancel func(), exit func(code int, why string)) *catcher {
+	c := &catcher{tool: tool, stderr: stderr, cancel: cancel, exit: exit,
+		ch: make(chan os.Signal, 1), quit: make(chan struct{}), undone: make(chan struct{})}
+	signal.Notify(c.ch, Signals()...)
+	go c.loop()
+	return c
+}
+
+func (c *catcher) loop() {
+	for {
 		var s os.Signal
 		select {
 		case s = <-c.ch:
 		case <-c.quit:
 			return
 		}
-		sig := s.(syscall.Signal)
-		c.sig.Store(int32(sig))
-		cancel()
-		for _, u := range undo {
-			if err := u(); err != nil {
-				fmt.Fprintf(stderr, "%s: %s\n", tool, Message(err))
-			}
+		c.mu.Lock()
+		if c.sig != 0 || c.built && slices.Contains(c.handles, s) {
+			c.mu.Unlock()
+			continue
 		}
-		line := fmt.Sprintf("%s: %s: stopped", tool, SignalName(sig))
-		if len(undo) > 0 {
-			line += ", nothing committed"
+		c.sig = s.(syscall.Signal)
+		c.cancel()
+		if c.built {
+			c.stopLocked()
 		}
-		fmt.Fprintln(stderr, line)
-		c.line = line
-		close(c.undone)
+		c.mu.Unlock()
+	}
+}
+
+// setStage tells what a signal must undo, and which signals the stage
+// handles itself. A signal caught before is acted on now.
+func (c *catcher) setStage(undo []func() error, handles []os.Signal) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.built, c.undo, c.handles = true, undo, handles
+	if c.sig != 0 {
+		c.stopLocked()
+	}
+}
+
+// stopLocked undoes, prints why, and starts the exit's grace period.
+func (c *catcher) stopLocked() {
+	for _, u := range c.undo {
+		if err := u(); err != nil {
+			fmt.Fprintf(c.stderr, "%s: %s\n", c.tool, Message(err))
+		}
+	}
+	c.line = fmt.Sprintf("%s: %s: stopped", c.tool, SignalName(c.sig))
+	if len(c.undo) > 0 {
+		c.line += ", nothing committed"
+	}
+	fmt.Fprintln(c.stderr, c.line)
+	close(c.undone)
+	code, line := 128+int(c.sig), c.line
+	go func() {
 		select {
 		case <-c.quit:
 		case <-time.After(exitGrace):
-			exit(128+int(sig), line)
+			c.exit(code, line)
 		}
 	}()
-	return c
 }
 
 // caught reports whether a signal was caught.
-func (c *catcher) caught() bool { return c.sig.Load() != 0 }
+func (c *catcher) caught() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sig != 0
+}
 
-// result waits for the handler to finish undoing when a signal was caught,
-// and returns the exit status and the line printed; 0 when none was.
+// result waits for the undo when a signal was caught, and returns the exit
+// status and the line printed; 0 when none was.
 func (c *catcher) result() (int, string) {
-	sig := c.sig.Load()
+	c.mu.Lock()
+	sig := c.sig
+	c.mu.Unlock()
 	if sig == 0 {
 		return 0, ""
 	}

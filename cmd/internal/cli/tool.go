@@ -56,12 +56,12 @@ type Stage struct {
 	// Close releases what the stage holds (open files) after the run.
 	Close func() error
 	// Undo lists what a signal must take back before the process exits:
-	// a sink's temporary file, a sum file not yet committed. Tools with
-	// something here catch SIGINT, SIGTERM and SIGHUP (those not ignored
-	// at start) and exit 128+signal after undoing.
+	// a sink's temporary file, a sum file not yet committed. Every tool
+	// catches the fatal signals (Signals) and exits 128+signal after
+	// undoing.
 	Undo []func() error
 	// Handles lists signals the stage handles itself (frate --rate-file
-	// reloads on SIGHUP); Main does not catch them.
+	// reloads on SIGHUP); once the stage is built, Main leaves them to it.
 	Handles []os.Signal
 }
 

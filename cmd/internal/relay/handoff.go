@@ -5,8 +5,10 @@ import (
 	"debug/buildinfo"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,6 +23,7 @@ var (
 	ErrNoVerdict = errors.New("the stage after ended without saying that it committed")
 	ErrNotRead   = errors.New("the stage after ended without reading everything")
 	ErrShared    = errors.New("another process also writes into the pipe to the stage after")
+	ErrUnseen    = errors.New("no process could be seen reading the pipe to the stage after (it ended, or runs as another user)")
 )
 
 // Handoff waits for the verdict of the stages after this one: it marks the
@@ -36,7 +39,9 @@ var (
 // counting a shell's child that has not yet run its program, or a
 // subshell), Handoff returns nil as soon as they have read all of it: it
 // cannot know what they do with it. If they are gone with something left
-// unread, it fails (ErrNotRead).
+// unread, it fails (ErrNotRead). When it could see no reader at all (one
+// that runs as another user, unless this process runs as root), it fails
+// (ErrUnseen).
 //
 // While another writer holds the pipe (standard error sent to the same
 // pipe, or a shell running more commands into it: `{ fsum -o s; x; } |`),
@@ -63,6 +68,7 @@ func (o *Out) Handoff(ctx context.Context) error {
 	}
 	ino := st.Sys().(*syscall.Stat_t).Ino
 	var hold *os.File
+	w := newWatch(ino)
 	err = control(o.f, func(fd int) error {
 		var err error
 		hold, err = os.OpenFile("/proc/self/fd/"+strconv.Itoa(fd), os.O_RDONLY|syscall.O_NONBLOCK, 0)
@@ -78,6 +84,10 @@ func (o *Out) Handoff(ctx context.Context) error {
 		if !hasReader(fd) {
 			return ErrNotRead // gone before it could see the mark
 		}
+		// Look at the readers while they cannot have seen the end of
+		// their input yet, so cannot have exited because of it: a tool
+		// of ours that then dies without a verdict is known as ours.
+		w.look(holders(w.target, w.self))
 		null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 		if err != nil {
 			return err
@@ -96,19 +106,58 @@ func (o *Out) Handoff(ctx context.Context) error {
 		return err
 	}
 	defer hold.Close()
-	return waitVerdict(ctx, hold, ino)
+	return w.wait(ctx, hold)
 }
 
-// waitVerdict polls the mark of the pipe hold reads, and now and then who
-// else holds the pipe.
-func waitVerdict(ctx context.Context, hold *os.File, ino uint64) error {
-	self := os.Getpid()
-	target := "pipe:[" + strconv.FormatUint(ino, 10) + "]"
+// watch follows the processes that hold the pipe a waiting writer hands
+// off.
+type watch struct {
+	self   int
+	target string            // "pipe:[ino]"
+	known  []int             // processes seen holding the pipe
+	ours   bool              // one of them was a tool of ours
+	seen   bool              // a reader was seen at all
+	cache  map[string]bool   // program → ours
+	since  map[int]time.Time // when an undecided process was first seen
+	shared bool              // another writer holds the pipe
+}
+
+func newWatch(ino uint64) *watch {
+	return &watch{self: os.Getpid(), target: "pipe:[" + strconv.FormatUint(ino, 10) + "]",
+		cache: map[string]bool{}, since: map[int]time.Time{}}
+}
+
+// look adds the holders found and tells whether one of those known is
+// undecided (classified again each time: a forked shell may have become a
+// tool of ours by exec since).
+func (w *watch) look(found map[int]holding) (undecided bool) {
+	for pid, h := range found {
+		w.shared = w.shared || h.write
+		if !slices.Contains(w.known, pid) {
+			w.known = append(w.known, pid)
+			w.seen = true
+		}
+	}
+	for _, pid := range w.known {
+		switch classify(pid, w.cache) {
+		case kindOurs:
+			w.ours = true
+		case kindUndecided:
+			if t, ok := w.since[pid]; !ok {
+				w.since[pid] = time.Now()
+				undecided = true
+			} else if time.Since(t) < undecidedFor {
+				undecided = true
+			}
+		}
+	}
+	return undecided
+}
+
+// wait polls the mark of the pipe hold reads, and now and then who else
+// holds the pipe.
+func (w *watch) wait(ctx context.Context, hold *os.File) error {
 	delay := 200 * time.Microsecond
-	var known []int              // processes seen holding the pipe
-	ours := false                // one of them was a tool of ours
-	cache := map[string]bool{}   // program → ours
-	since := map[int]time.Time{} // when an undecided process was first seen
 	nextScan := time.Now()
 	for {
 		switch Get(hold) {
@@ -118,62 +167,49 @@ func waitVerdict(ctx context.Context, hold *os.File, ino uint64) error {
 			return ErrRefused
 		}
 		if time.Now().After(nextScan) {
-			still := known[:0]
-			for _, pid := range known {
-				if h, _ := holds(pid, target); h.read || h.write {
+			w.shared = ownWriters(w.target, w.self)
+			still := w.known[:0]
+			for _, pid := range w.known {
+				if h, _ := holds(pid, w.target); h.read || h.write {
 					still = append(still, pid)
+					w.shared = w.shared || h.write
 				}
 			}
-			known = still
-			shared := ownWriters(target, self)
-			if len(known) == 0 {
+			w.known = still
+			found := map[int]holding{}
+			if len(w.known) == 0 {
 				// Rescan everything only when the processes known to hold
 				// the pipe no longer do (a reader may have forked).
-				for pid, h := range holders(target, self) {
-					shared = shared || h.write
-					known = append(known, pid)
-				}
+				found = holders(w.target, w.self)
 			}
-			// Look at each again: a forked shell may have become a tool
-			// of ours by exec since.
-			undecided := false
-			for _, pid := range known {
-				switch classify(pid, cache) {
-				case kindOurs:
-					ours = true
-				case kindUndecided:
-					if t, ok := since[pid]; !ok {
-						since[pid] = time.Now()
-						undecided = true
-					} else if time.Since(t) < undecidedFor {
-						undecided = true
-					}
-				}
-			}
+			undecided := w.look(found)
 			unread, err := unix.IoctlGetInt(int(hold.Fd()), unix.TIOCINQ) // FIONREAD
 			if err != nil {
 				return err
 			}
 			switch {
-			case shared && ours:
+			case w.shared && w.ours:
 				// The reader cannot see the end of its input while
 				// another writer holds the pipe: no verdict will come.
 				return ErrShared
-			case len(known) == 0:
+			case len(w.known) == 0:
 				switch Get(hold) {
 				case Committed:
 					return nil
 				case Refused:
 					return ErrRefused
 				}
-				if ours {
+				if w.ours {
 					return ErrNoVerdict
+				}
+				if !w.seen {
+					return ErrUnseen
 				}
 				if unread > 0 {
 					return ErrNotRead
 				}
 				return nil
-			case !ours && !undecided && unread == 0:
+			case !w.ours && !undecided && unread == 0:
 				// Only programs that are not ours hold the pipe, and they
 				// read all of it: nothing more can be learnt from them
 				// (and one may wait for this process to exit first).
@@ -215,7 +251,11 @@ func classify(pid int, cache map[string]bool) kind {
 	}
 	o, ok := cache[exe]
 	if !ok {
-		o = isOurs(pid)
+		var known bool
+		o, known = isOurs(exe)
+		if !known {
+			return kindOurs // cannot tell: it must say its verdict
+		}
 		cache[exe] = o
 	}
 	if o {
@@ -251,16 +291,18 @@ var module = func() string {
 	return ""
 }()
 
-// isOurs reports whether process pid runs a tool of this module (a main
-// package under cmd/, not a test). A
-// program it cannot read (another user's) counts as ours: it is then
-// expected to say its verdict.
-func isOurs(pid int) bool {
-	bi, err := buildinfo.ReadFile("/proc/" + strconv.Itoa(pid) + "/exe")
+// isOurs reports whether the program exe is a tool of this module (a main
+// package under cmd/, not a test); known is false when it cannot be read.
+func isOurs(exe string) (ours, known bool) {
+	bi, err := buildinfo.ReadFile(strings.TrimSuffix(exe, " (deleted)"))
 	if err != nil {
-		return errors.Is(err, os.ErrPermission)
+		var ferr *fs.PathError
+		if errors.As(err, &ferr) {
+			return false, false
+		}
+		return false, true // not a Go program
 	}
-	return module != "" && bi.Main.Path == module && strings.HasPrefix(bi.Path, module+"/cmd/") && !strings.HasSuffix(bi.Path, ".test")
+	return module != "" && bi.Main.Path == module && strings.HasPrefix(bi.Path, module+"/cmd/") && !strings.HasSuffix(bi.Path, ".test"), true
 }
 
 type holding struct{ read, write bool }
