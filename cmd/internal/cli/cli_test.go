@@ -9,12 +9,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/cmd/internal/relay"
 	"github.com/fpipe/fpipe/cmd/internal/tools/fread"
 	"github.com/fpipe/fpipe/cmd/internal/tools/fsink"
 	"github.com/fpipe/fpipe/stages"
@@ -342,6 +345,12 @@ func TestMessage(t *testing.T) {
 		{"stage error with stdout", &stages.Error{Stage: "fgz", Err: &fs.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.EPIPE}}, "fgz: write error: broken pipe"},
 		{"wrapped path error", fmt.Errorf("checking: %w", pe), "checking: open nope: no such file or directory"},
 		{"usage error", cli.Usagef("expected one PATH, got %d", 0), "expected one PATH, got 0"},
+		{"newline in a path", &fs.PathError{Op: "open", Path: "a\nfsink: forged", Err: syscall.ENOENT}, `'a'$'\n''fsink: forged': no such file or directory`},
+		{"escape in a path", &fs.PathError{Op: "open", Path: "x\x1b[2J", Err: syscall.ENOENT}, `'x'$'\033''[2J': no such file or directory`},
+		{"newline in other text", errors.New("bad\nline\r"), `bad\nline\r`},
+		{"stage error with a newline", &stages.Error{Stage: "fsink", Err: &fs.PathError{Op: "open", Path: "a\nb", Err: syscall.ENOENT}}, `fsink: 'a'$'\n''b': no such file or directory`},
+		{"upstream", &cli.UpstreamError{Why: "fread: x: no such file or directory"}, "the stage before failed: fread: x: no such file or directory"},
+		{"upstream without a note", &cli.UpstreamError{}, "the stage before ended without saying it succeeded (it was killed, or could not say why it failed)"},
 		{"plain", errors.New("boom"), "boom"},
 	}
 	for _, tt := range tests {
@@ -422,6 +431,16 @@ func TestSignals(t *testing.T) {
 	if len(sigs) == 0 || sigs[0] != syscall.SIGTERM {
 		t.Errorf("Signals() = %v, want SIGTERM first", sigs)
 	}
+	for _, s := range []syscall.Signal{syscall.SIGQUIT, syscall.SIGABRT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGXCPU, syscall.Signal(34), syscall.Signal(64)} {
+		if !slices.Contains(sigs, os.Signal(s)) {
+			t.Errorf("Signals() lacks %v", s)
+		}
+	}
+	for _, s := range []syscall.Signal{syscall.SIGPIPE, syscall.SIGKILL, syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGURG, syscall.SIGCHLD, syscall.SIGWINCH} {
+		if slices.Contains(sigs, os.Signal(s)) {
+			t.Errorf("Signals() has %v, want it left to its default", s)
+		}
+	}
 	for s, want := range map[syscall.Signal]string{
 		syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM", syscall.SIGHUP: "SIGHUP",
 	} {
@@ -432,4 +451,61 @@ func TestSignals(t *testing.T) {
 	if got := cli.SignalName(syscall.SIGUSR1); got == "" {
 		t.Errorf("SignalName(SIGUSR1) = \"\", want a name")
 	}
+}
+
+// TestMainRelay: fsink reading a pipe whose writer of ours did not end
+// cleanly (the pipe still marked running at its end) fails, commits
+// nothing, and says so even without a note.
+func TestMainRelay(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := relay.Begin(w); err != nil {
+		t.Skipf("cannot mark a pipe here: %v", err)
+	}
+	w.Write([]byte("partial"))
+	w.Close()
+	var errOut bytes.Buffer
+	code := cli.Main(fsink.Tool, []string{out}, r, io.Discard, &errOut)
+	want := "fsink: the stage before ended without saying it succeeded (it was killed, or could not say why it failed)\n"
+	if code != 1 || errOut.String() != want {
+		t.Errorf("Main(fsink) after a writer that did not end = %d, %q, want 1, %q", code, errOut.String(), want)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("fsink committed out")
+	}
+	noTemp(t, dir)
+}
+
+// TestMainSignal: a caught signal stops the run on the main path: Main
+// returns 128+signal, with the temporary file removed.
+func TestMainSignal(t *testing.T) {
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	w.Write([]byte("some data"))
+	go func() {
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			if m, _ := filepath.Glob(filepath.Join(dir, ".*.fsink-tmp")); len(m) > 0 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+	}()
+	var errOut bytes.Buffer
+	code := cli.Main(fsink.Tool, []string{filepath.Join(dir, "out")}, r, io.Discard, &errOut)
+	if code != 128+int(syscall.SIGUSR1) || errOut.String() != "fsink: SIGUSR1: stopped, nothing committed\n" {
+		t.Errorf("Main(fsink) with SIGUSR1 = %d, %q, want %d and the signal's line", code, errOut.String(), 128+int(syscall.SIGUSR1))
+	}
+	noTemp(t, dir)
 }
