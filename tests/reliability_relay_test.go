@@ -318,6 +318,22 @@ func relayKill(t *testing.T) {
 			}
 			return fmt.Sprintf("exits %v; %s; %s", codes, lastLine(procs[1].stderr.String()), old.unchanged(t))
 		})
+	relCase(t, "crash-writer", "fread - | fsink", "SIGSEGV sent to fread after 1 MiB (the Go runtime crashes, as on a real fault)",
+		"fsink exit 1, backup kept", func(t *testing.T) string {
+			dir := t.TempDir()
+			old := writeOld(t, dir, "b", "yesterday's good backup\n", 0)
+			procs, feed := startChain(t, dir, [][]string{{"fread", "-"}, {"fsink", "b"}})
+			go feed.Write(randBytes(6, 4<<20))
+			waitFor(t, func() bool { return tempSize(dir) >= 1<<20 })
+			procs[0].cmd.Process.Signal(syscall.SIGSEGV)
+			feed.Close()
+			c0, c1 := exitCode(procs[0].cmd.Wait()), exitCode(procs[1].cmd.Wait())
+			relNoPanic(t, procs[1].stderr.String())
+			if c0 == 0 || c1 != 1 || !strings.Contains(procs[1].stderr.String(), "the stage before ended without saying it succeeded") {
+				t.Errorf("exits %d, %d, fsink said %q; want a crash, 1 and the generic reason", c0, c1, procs[1].stderr.String())
+			}
+			return fmt.Sprintf("exits %d %d; %s; %s", c0, c1, lastLine(procs[1].stderr.String()), old.unchanged(t))
+		})
 	relCase(t, "sequential-writers", "{ fread; fread; } | fsink",
 		"{ fread missing; fread in; } | fsink b, and { fread in; fread in2; } | fsink c with 3 MiB each",
 		"first: exit 1, b kept; second: exit 0, c = in + in2", func(t *testing.T) string {
@@ -520,7 +536,7 @@ func relayReverse(t *testing.T) {
 func relayFpipe(t *testing.T) {
 	for _, tc := range []struct{ name, sh, dest, stderr string }{
 		{"fpipe-reader", "fread missing | fpipe 'fgz | fsink b.gz'", "b.gz", "the stage before failed: fread: missing"},
-		{"fpipe-reader-child", "fread missing | fpipe 'cat | fsink b.gz'", "b.gz", "fpipe"},
+		{"fpipe-reader-child", "fread p missing | fpipe 'cat | fsink b.gz'", "b.gz", "fpipe"},
 		{"fpipe-writer", "fpipe -q 'fread p missing' | fsink b.gz", "b.gz", "fsink: the stage before failed: fpipe"},
 	} {
 		relCase(t, tc.name, "fpipe", tc.sh, "exit 1, "+tc.dest+" kept", func(t *testing.T) string {
