@@ -426,8 +426,8 @@ func relaySignals(t *testing.T) {
 	if *relFull {
 		sigs = []syscall.Signal{syscall.SIGQUIT, syscall.SIGABRT, syscall.SIGUSR1, syscall.SIGUSR2,
 			syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGALRM, syscall.SIGVTALRM,
-			syscall.SIGPROF, syscall.SIGXCPU, syscall.SIGXFSZ, syscall.SIGPWR, syscall.SIGSTKFLT,
-			syscall.SIGSYS, syscall.SIGTRAP, syscall.SIGIO, syscall.Signal(34), syscall.Signal(64)}
+			syscall.SIGXCPU, syscall.SIGXFSZ, syscall.SIGPWR, syscall.SIGSTKFLT,
+			syscall.SIGSYS, syscall.SIGTRAP, syscall.SIGIO, syscall.Signal(35), syscall.Signal(64)}
 	}
 	chain := [][]string{{"fread", "-"}, {"fgz"}, {"fsum", "-o", "b.gz.sha256", "--name", "b.gz"}, {"fsink", "b.gz"}}
 	for _, sig := range sigs {

@@ -431,12 +431,12 @@ func TestSignals(t *testing.T) {
 	if len(sigs) == 0 || sigs[0] != syscall.SIGTERM {
 		t.Errorf("Signals() = %v, want SIGTERM first", sigs)
 	}
-	for _, s := range []syscall.Signal{syscall.SIGQUIT, syscall.SIGABRT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGXCPU, syscall.Signal(34), syscall.Signal(64)} {
+	for _, s := range []syscall.Signal{syscall.SIGQUIT, syscall.SIGABRT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGXCPU, syscall.Signal(35), syscall.Signal(64)} {
 		if !slices.Contains(sigs, os.Signal(s)) {
 			t.Errorf("Signals() lacks %v", s)
 		}
 	}
-	for _, s := range []syscall.Signal{syscall.SIGPIPE, syscall.SIGKILL, syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGURG, syscall.SIGCHLD, syscall.SIGWINCH} {
+	for _, s := range []syscall.Signal{syscall.SIGPIPE, syscall.SIGKILL, syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGURG, syscall.SIGCHLD, syscall.SIGWINCH, syscall.SIGPROF, syscall.Signal(34)} {
 		if slices.Contains(sigs, os.Signal(s)) {
 			t.Errorf("Signals() has %v, want it left to its default", s)
 		}

@@ -15,17 +15,19 @@ import (
 // that a program can catch. Not here: SIGPIPE (a tool whose reader went
 // away ends quietly, as cat does), SIGKILL and SIGSTOP (cannot be caught),
 // and SIGSEGV, SIGBUS, SIGFPE and SIGILL (the Go runtime's crashes; the
-// relay's mark fails them closed anyway). Signals 32 and 33 belong to the C
-// library's threads; 34 to 64 are the real-time signals.
+// relay's mark fails them closed anyway), SIGPROF (the Go runtime takes it
+// for profiling and does not end), and signals 32 to 34, which the Go
+// runtime keeps for the C libraries' threads (34 then ends the process as
+// SIGKILL would). 35 to 64 are the other real-time signals.
 var fatalSignals = func() []syscall.Signal {
 	s := []syscall.Signal{
 		syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT,
 		syscall.SIGABRT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM,
-		syscall.SIGVTALRM, syscall.SIGPROF, syscall.SIGXCPU, syscall.SIGXFSZ,
+		syscall.SIGVTALRM, syscall.SIGXCPU, syscall.SIGXFSZ,
 		syscall.SIGPWR, syscall.SIGSTKFLT, syscall.SIGSYS, syscall.SIGTRAP,
 		syscall.SIGIO,
 	}
-	for rt := syscall.Signal(34); rt <= 64; rt++ {
+	for rt := syscall.Signal(35); rt <= 64; rt++ {
 		s = append(s, rt)
 	}
 	return s
