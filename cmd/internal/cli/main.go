@@ -44,7 +44,9 @@ func Main(t *Tool, args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	m.in, _ = stdin.(*os.File)
 	m.outFile, _ = stdout.(*os.File)
 	var err error
-	if m.out, err = relay.Begin(m.outFile); err != nil {
+	// A pipe whose reader is gone cannot be marked; writing to it fails
+	// anyway (SIGPIPE), as it does for cat.
+	if m.out, err = relay.Begin(m.outFile); err != nil && !errors.Is(err, relay.ErrNoReader) {
 		fmt.Fprintf(stderr, "%s: warning: %s: if it fails, a tool after it cannot know\n", t.Name, Message(err))
 	}
 	code, why := m.run(args, stdin, stdout)

@@ -76,7 +76,7 @@ func (o *Out) Handoff(ctx context.Context) error {
 			return err
 		}
 		if err := setSize(ctx, fd, sizeWaiting, true); err != nil {
-			if err == errNoReader {
+			if err == ErrNoReader {
 				return ErrNotRead
 			}
 			return fmt.Errorf("%w: %w", ErrCannotMark, explain(err))

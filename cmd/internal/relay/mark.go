@@ -106,8 +106,8 @@ func control(f *os.File, fn func(fd int) error) error {
 
 func getSize(fd int) (int, error) { return unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0) }
 
-// errNoReader: the pipe has no reader any more.
-var errNoReader = errors.New("the stage after is gone")
+// ErrNoReader: the pipe has no reader any more.
+var ErrNoReader = errors.New("the stage after is gone")
 
 // setSize sets the pipe's buffer to size exactly. With wait, it retries
 // while the pipe holds more than the new size (EBUSY), as long as someone
@@ -126,7 +126,7 @@ func setSize(ctx context.Context, fd, size int, wait bool) error {
 		case err != unix.EBUSY || !wait:
 			return err
 		case !hasReader(fd):
-			return errNoReader
+			return ErrNoReader
 		}
 		select {
 		case <-ctx.Done():
