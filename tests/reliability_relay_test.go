@@ -372,7 +372,11 @@ func startChain(t *testing.T, dir string, argvs [][]string) ([]chainProc, io.Wri
 	prevR = feedR
 	var toClose []*os.File
 	for i, argv := range argvs {
-		c := exec.Command(bin(argv[0]), argv[1:]...)
+		path := bin(argv[0])
+		if _, err := os.Stat(path); err != nil {
+			path = argv[0] // not ours: from PATH
+		}
+		c := exec.Command(path, argv[1:]...)
 		c.Dir = dir
 		c.Stdin = prevR
 		toClose = append(toClose, prevR)
@@ -516,17 +520,19 @@ func relayReverse(t *testing.T) {
 			return fmt.Sprintf("%v; b.sha256 = the new sum: %v", r, string(got) == want)
 		})
 	}
-	relCase(t, "fsum-o-reader-sigkill", "fsum -o | fsink", "fread - | fsum -o s | fsink b; SIGKILL to fsink once 1 MiB is in",
+	relCase(t, "fsum-o-reader-sigkill", "fsum -o | fgz", "fread - | fsum -o s | fgz | sleep 30 (fgz read everything and blocks on its output); SIGKILL to fgz",
 		"fsum exit 1, s kept", func(t *testing.T) string {
 			dir := t.TempDir()
 			oldSum := writeOld(t, dir, "s", "0000  b\n", 0)
-			procs, feed := startChain(t, dir, [][]string{{"fread", "-"}, {"fsum", "-o", "s", "--name", "b"}, {"fsink", "b"}})
-			go func() { feed.Write(randBytes(12, 4<<20)); feed.Close() }()
-			waitFor(t, func() bool { return tempSize(dir) >= 1<<20 })
+			procs, feed := startChain(t, dir, [][]string{{"fread", "-"}, {"fsum", "-o", "s", "--name", "b"}, {"fgz"}, {"sleep", "30"}})
+			feed.Write(randBytes(12, 2<<20))
+			feed.Close()
+			time.Sleep(500 * time.Millisecond) // fsum hands off and waits
 			procs[2].cmd.Process.Kill()
+			procs[3].cmd.Process.Kill()
 			codes := waitChain(t, procs)
-			if codes[1] == 0 {
-				t.Errorf("fsum exit 0, want a failure; exits %v", codes)
+			if codes[1] != 1 || !strings.Contains(procs[1].stderr.String(), "not committed") {
+				t.Errorf("exits %v, fsum said %q; want fsum to exit 1, not committed", codes, procs[1].stderr.String())
 			}
 			return fmt.Sprintf("exits %v; fsum: %s; %s", codes, lastLine(procs[1].stderr.String()), oldSum.unchanged(t))
 		})

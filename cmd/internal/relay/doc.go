@@ -25,11 +25,14 @@
 // file that was committed. Such a writer marks its output "waiting" (256
 // KiB) instead of "clean", lets go of its write end while keeping the pipe
 // open for reading through /proc/self/fd, and waits ([Out.Handoff]): a
-// reader of ours that sees "waiting" at the end of its input, once it has
-// committed (fsink) or heard the same from the stage after it (a filter),
-// marks its input "committed" (4 KiB, [Confirm]). The waiting writer
-// commits only on that mark; when every process that held the pipe is gone
-// without leaving it, or when it cannot see them, it commits nothing.
+// reader of ours that sees "waiting" at the end of its input marks its
+// input "committed" (4 KiB, [Confirm]) once it has committed (fsink) or
+// heard the same from the stage after it (a filter), and "refused" (8 KiB,
+// [Refuse]) otherwise. The waiting writer commits on "committed" only;
+// when a tool of ours that held the pipe is gone without a mark (killed),
+// or when it never saw any reader, it commits nothing. A program that is
+// not ours cannot say: the writer commits once such readers have read
+// everything.
 //
 // Notes carry only the reason, for the message: a failing tool leaves one
 // in a private folder of its user ([Leave]), and the reader that fails
@@ -39,7 +42,8 @@
 //
 // Limits: a program that is not ours in between or first passes no mark
 // on; one that sets its pipe to exactly 512 KiB looks like a writer of ours
-// that has not finished. Two tools of ours writing into one pipe at the
+// that has not finished. A reader of ours that is killed after it committed
+// but before it said so makes the waiting writer fail. Two tools of ours writing into one pipe at the
 // same time share one mark. A user whose pipe buffers exceed
 // /proc/sys/fs/pipe-user-pages-soft cannot grow pipes, so cannot mark (the
 // writer says so on stderr). The marks need 4 KiB memory pages.
