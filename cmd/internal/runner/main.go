@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
@@ -83,9 +84,14 @@ func define(fs *pflag.FlagSet) cli.Build {
 			return nil, &cli.UsageError{Err: err}
 		}
 		job := func(ctx context.Context) error {
-			p := &pipeline{opts: *o, stdin: cli.CheckedStdin(ctx, env.Stdin), stdout: env.Stdout, stderr: env.Stderr}
+			stderr := &lastLine{w: env.Stderr}
+			p := &pipeline{opts: *o, stdin: cli.CheckedStdin(ctx, env.Stdin), stdout: env.Stdout, stderr: stderr}
 			if code := p.run(cmds); code != cli.ExitOK {
-				return &cli.ExitError{Code: code, Why: fmt.Sprintf("fpipe: the pipeline failed (exit status %d)", code)}
+				why := stderr.line()
+				if why == "" {
+					why = fmt.Sprintf("fpipe: the pipeline failed (exit status %d)", code)
+				}
+				return &cli.ExitError{Code: code, Why: why}
 			}
 			return nil
 		}
@@ -113,4 +119,33 @@ func readSmall(name string) (string, error) {
 func usage(stderr io.Writer, err error) int {
 	fmt.Fprintf(stderr, "fpipe: %s\nTry 'fpipe --help' for more information.\n", cli.Message(err))
 	return cli.ExitUsage
+}
+
+// lastLine passes writes on to w and keeps the last whole line written:
+// fpipe ends with the first cause of a failure, which the relay passes on
+// to the tool after fpipe.
+type lastLine struct {
+	w    io.Writer
+	mu   sync.Mutex
+	cur  []byte // the line being written
+	last string
+}
+
+func (l *lastLine) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	for _, c := range p {
+		if c == '\n' {
+			l.last, l.cur = string(l.cur), l.cur[:0]
+		} else if len(l.cur) < 4096 {
+			l.cur = append(l.cur, c)
+		}
+	}
+	l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (l *lastLine) line() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last
 }
