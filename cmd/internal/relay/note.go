@@ -43,6 +43,12 @@ func openFolder() (*os.File, error) {
 	}
 	var errs []error
 	for _, t := range tries {
+		if t[0] == os.Getenv("XDG_RUNTIME_DIR") {
+			if err := checkRuntimeDir(t[0], uid); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
 		d, err := openChain(t[0], t[1:], uid)
 		if err == nil {
 			return d, nil
@@ -50,6 +56,19 @@ func openFolder() (*os.File, error) {
 		errs = append(errs, err)
 	}
 	return nil, errors.Join(append([]error{errNoFolder}, errs...)...)
+}
+
+// checkRuntimeDir accepts $XDG_RUNTIME_DIR only as the specification
+// describes it: a real folder (not a link) owned by the user, mode 0700.
+func checkRuntimeDir(dir string, uid int) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(dir, &st); err != nil {
+		return &os.PathError{Op: "lstat", Path: dir, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR || int(st.Uid) != uid || st.Mode&0o777 != 0o700 {
+		return fmt.Errorf("%s: not a folder of user %d with mode 0700", dir, uid)
+	}
+	return nil
 }
 
 // openChain opens base (which must be safe: owned by root or the user and

@@ -257,3 +257,22 @@ func TestFolderChecks(t *testing.T) {
 		}
 	}
 }
+
+func TestRuntimeDir(t *testing.T) {
+	uid := os.Geteuid()
+	dir := t.TempDir()
+	os.Chmod(dir, 0o700)
+	if err := checkRuntimeDir(dir, uid); err != nil {
+		t.Errorf("checkRuntimeDir(0700 folder) = %v", err)
+	}
+	os.Chmod(dir, 0o755)
+	if err := checkRuntimeDir(dir, uid); err == nil {
+		t.Errorf("checkRuntimeDir(0755 folder) = nil, want an error")
+	}
+	os.Chmod(dir, 0o700)
+	link := filepath.Join(t.TempDir(), "link")
+	os.Symlink(dir, link)
+	if err := checkRuntimeDir(link, uid); err == nil {
+		t.Errorf("checkRuntimeDir(link) = nil, want an error")
+	}
+}
