@@ -527,7 +527,9 @@ func relayReverse(t *testing.T) {
 			procs, feed := startChain(t, dir, [][]string{{"fread", "-"}, {"fsum", "-o", "s", "--name", "b"}, {"fgz"}, {"sleep", "30"}})
 			feed.Write(randBytes(12, 2<<20))
 			feed.Close()
-			time.Sleep(500 * time.Millisecond) // fsum hands off and waits
+			// fsum has handed its output off once its stdout is /dev/null.
+			fd1 := fmt.Sprintf("/proc/%d/fd/1", procs[1].cmd.Process.Pid)
+			waitFor(t, func() bool { l, _ := os.Readlink(fd1); return l == os.DevNull })
 			procs[2].cmd.Process.Kill()
 			procs[3].cmd.Process.Kill()
 			codes := waitChain(t, procs)
