@@ -151,7 +151,7 @@ func (m *mainRun) run(args []string, stdin io.Reader, stdout io.Writer) (int, st
 	defer sig.stop()
 	st, err := build(fs.Args(), env)
 	if err != nil {
-		sig.setStage(nil, nil)
+		sig.setStage(nil, nil, m.out == nil)
 		if code, line := sig.result(); code != 0 {
 			return code, line
 		}
@@ -161,7 +161,7 @@ func (m *mainRun) run(args []string, stdin io.Reader, stdout io.Writer) (int, st
 		}
 		return fail(t, stderr, err)
 	}
-	sig.setStage(st.Undo, st.Handles)
+	sig.setStage(st.Undo, st.Handles, len(st.Undo) == 0 && m.out == nil)
 	readsStdin := st.Job == nil && (st.Source == nil || st.Stdin) && relay.IsPipe(m.in)
 	err = m.runStage(ctx, st, stdin, stdout, readsStdin, sig.caught)
 	if st.Close != nil {

@@ -76,6 +76,7 @@ type catcher struct {
 	built   bool           // setStage was called
 	undo    []func() error
 	handles []os.Signal
+	quiet   bool   // nothing to undo or tell: end as the signal would
 	line    string // what was printed, for the relay's note
 }
 
@@ -113,11 +114,13 @@ func (c *catcher) loop() {
 }
 
 // setStage tells what a signal must undo, and which signals the stage
-// handles itself. A signal caught before is acted on now.
-func (c *catcher) setStage(undo []func() error, handles []os.Signal) {
+// handles itself; quiet, that the tool has nothing to undo and no pipe to
+// tell, so that a signal ends it without a message, as it ends cat. A
+// signal caught before is acted on now.
+func (c *catcher) setStage(undo []func() error, handles []os.Signal, quiet bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.built, c.undo, c.handles = true, undo, handles
+	c.built, c.undo, c.handles, c.quiet = true, undo, handles, quiet
 	if c.sig != 0 {
 		c.stopLocked()
 	}
@@ -134,7 +137,9 @@ func (c *catcher) stopLocked() {
 	if len(c.undo) > 0 {
 		c.line += ", nothing committed"
 	}
-	fmt.Fprintln(c.stderr, c.line)
+	if !c.quiet {
+		fmt.Fprintln(c.stderr, c.line)
+	}
 	close(c.undone)
 	code, line := 128+int(c.sig), c.line
 	go func() {
