@@ -60,6 +60,7 @@ type mainRun struct {
 	in      *os.File   // standard input, when a file
 	outFile *os.File   // standard output, when a file
 	out     *relay.Out // standard output, when a pipe
+	reads   bool       // the stage reads standard input
 	handed  bool       // the stage handed its output off (fsum -o)
 	verdict error      // and what the stages after said: nil is committed
 	once    sync.Once  // finish
@@ -88,7 +89,7 @@ func (m *mainRun) succeeded() int {
 	m.mu.Lock()
 	handed, verdict := m.handed, m.verdict
 	m.mu.Unlock()
-	if st, atEnd := relay.Check(m.in); atEnd && st == relay.Waiting {
+	if st, atEnd := relay.Check(m.in); m.reads && atEnd && st == relay.Waiting {
 		if !handed {
 			verdict = m.out.Handoff(context.Background())
 		}
@@ -161,8 +162,9 @@ func (m *mainRun) run(args []string, stdin io.Reader, stdout io.Writer) (int, st
 		}
 		return fail(t, stderr, err)
 	}
-	sig.setStage(st.Undo, st.Handles, len(st.Undo) == 0 && m.out == nil)
 	readsStdin := st.Job == nil && (st.Source == nil || st.Stdin) && relay.IsPipe(m.in)
+	m.reads = readsStdin || st.Job != nil // a job (fpipe) may read it
+	sig.setStage(st.Undo, st.Handles, len(st.Undo) == 0 && m.out == nil)
 	err = m.runStage(ctx, st, stdin, stdout, readsStdin, sig.caught)
 	if st.Close != nil {
 		if cerr := st.Close(); err == nil {
