@@ -263,12 +263,15 @@ func readNote(dfd int, name string) (why string, when int64, birth string, ok bo
 	return strings.TrimSpace(why), st.ModTime().UnixNano(), birth, true
 }
 
-// staleAge is how old an unconsumed note must be before it may go.
-const staleAge = time.Hour
+// staleAge is how old an unconsumed note must be before it may go. A note
+// only carries text (the mark decides), so losing one is cheap, and a
+// program that is not ours reading a failing tool's output leaves one
+// behind each time.
+const staleAge = time.Minute
 
-// cleanStale removes notes over an hour old whose pipe no process that
+// cleanStale removes notes over a minute old whose pipe no process that
 // this user can see has open any more (a note nobody read: a program that
-// is not ours read the pipe).
+// is not ours read the pipe, or the reader failed first).
 func cleanStale(dir *os.File) {
 	ents, err := os.ReadDir(dir.Name())
 	if err != nil {
