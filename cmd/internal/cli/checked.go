@@ -46,71 +46,38 @@ func checkInput(in *os.File) error {
 	return &UpstreamError{Why: why}
 }
 
-// checkedSink checks, before the sink commits, that the stage before
-// (writing into in) ended cleanly and that no signal came with the end of
-// input; when the tool publishes an output of its own (fsum -o) and its
-// standard output is a pipe, it then waits for the stages after it to say
-// they committed. It keeps the sink's ReaderFrom, Err and Unwrap.
-type checkedSink struct {
-	stages.Sink
-	in      *os.File     // nil: no relay check
-	caught  func() bool  // a signal was caught
-	settle  bool         // give a signal sent with the end of input time to land
-	handoff func() error // nil: no verdict to wait for
-}
-
-// settleTime is how long a committing tool waits, at the end of input, for
-// a signal that was sent at the same moment (a Ctrl-C or kill of the whole
-// pipeline ends the input and signals the sink together) to be handled.
-const settleTime = 5 * time.Millisecond
-
-func (c *checkedSink) Commit() error {
-	if c.in != nil {
-		if err := checkInput(c.in); err != nil {
+// checkedSink wraps sink (keeping its optional interfaces) so that,
+// before it commits, the stage before (writing into in, when not nil) must
+// have ended cleanly, and (with settle) no signal may have come with the
+// end of input (caught reports one); with handoff, after the sink's own
+// commit, the stages after this tool must say that they committed (fsum
+// -o, whose sum file commits after the sink).
+func checkedSink(sink stages.Sink, in *os.File, caught func() bool, settle bool, handoff func() error) stages.Sink {
+	return stages.WrapSink(sink, stages.SinkHooks{Commit: func(s stages.Sink) error {
+		if in != nil {
+			if err := checkInput(in); err != nil {
+				return err
+			}
+		}
+		if settle {
+			// A Ctrl-C or kill of the whole pipeline ends the input and
+			// signals the tool together: give the signal time to land.
+			deadline := time.Now().Add(stages.SettleTime)
+			for !caught() && time.Now().Before(deadline) {
+				time.Sleep(500 * time.Microsecond)
+			}
+			if caught() {
+				return errors.New("stopped by a signal")
+			}
+		}
+		if err := s.Commit(); err != nil {
 			return err
 		}
-	}
-	if c.settle {
-		deadline := time.Now().Add(settleTime)
-		for !c.caught() && time.Now().Before(deadline) {
-			time.Sleep(500 * time.Microsecond)
+		if handoff != nil {
+			return handoff()
 		}
-		if c.caught() {
-			return errors.New("stopped by a signal")
-		}
-	}
-	if err := c.Sink.Commit(); err != nil {
-		return err
-	}
-	if c.handoff != nil {
-		return c.handoff()
-	}
-	return nil
-}
-
-// ReadFrom uses the sink's own ReadFrom when it has one.
-func (c *checkedSink) ReadFrom(r io.Reader) (int64, error) {
-	if rf, ok := c.Sink.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
-	}
-	return io.Copy(struct{ io.Writer }{c.Sink}, r)
-}
-
-// Err is the sink's sticky write error, if it keeps one.
-func (c *checkedSink) Err() error {
-	if e, ok := c.Sink.(interface{ Err() error }); ok {
-		return e.Err()
-	}
-	return nil
-}
-
-// Unwrap is the writer behind the sink, when the sink passes bytes on
-// unchanged (stages.StdoutSink).
-func (c *checkedSink) Unwrap() io.Writer {
-	if u, ok := c.Sink.(interface{ Unwrap() io.Writer }); ok {
-		return u.Unwrap()
-	}
-	return struct{ io.Writer }{c.Sink}
+		return nil
+	}})
 }
 
 // CheckedStdin returns r itself unless r is a pipe; then it returns a

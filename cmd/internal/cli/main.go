@@ -228,12 +228,13 @@ func (m *mainRun) runStage(ctx context.Context, st *Stage, stdin io.Reader, stdo
 	// commits.
 	verdict := len(st.Undo) > 0 && st.Sink == nil && m.out != nil
 	if readsStdin || len(st.Undo) > 0 {
-		cs := &checkedSink{Sink: c.Sink, caught: caught, settle: len(st.Undo) > 0}
+		var in *os.File
 		if readsStdin {
-			cs.in = m.in
+			in = m.in
 		}
+		var handoff func() error
 		if verdict {
-			cs.handoff = func() error {
+			handoff = func() error {
 				err := m.out.Handoff(ctx)
 				m.mu.Lock()
 				m.handed, m.verdict = true, err
@@ -244,7 +245,7 @@ func (m *mainRun) runStage(ctx context.Context, st *Stage, stdin io.Reader, stdo
 				return nil
 			}
 		}
-		c.Sink = cs
+		c.Sink = checkedSink(c.Sink, in, caught, len(st.Undo) > 0, handoff)
 	}
 	if st.Filter != nil {
 		c.Filters = []stages.Filter{*st.Filter}
