@@ -22,8 +22,9 @@ func ExampleNewWriter() {
 	if err := w.Close(); err != nil {
 		panic(err)
 	}
-	// The header: magic, deflate, no flags, MTIME 0, XFL 2 (level 9), OS 3.
-	fmt.Printf("% x\n", compressed.Bytes()[:10])
+	// The header: magic, deflate, FLG FEXTRA, MTIME 0, XFL 2 (level 9),
+	// OS 3; XLEN 8 and one subfield, 'F' 'P', 4 bytes: the member's length.
+	fmt.Printf("% x\n", compressed.Bytes()[:20])
 
 	r, err := gz.NewReader(&compressed)
 	if err != nil {
@@ -32,7 +33,7 @@ func ExampleNewWriter() {
 	n, err := io.Copy(io.Discard, r)
 	fmt.Println(n, err)
 	// Output:
-	// 1f 8b 08 00 00 00 00 00 02 03
+	// 1f 8b 08 04 00 00 00 00 02 03 08 00 46 50 04 00 3e 00 00 00
 	// 6000 <nil>
 }
 
@@ -55,9 +56,9 @@ func ExampleNewReader_errors() {
 	}
 	// Output:
 	// <nil>
-	// unexpected end of gzip data at offset 33
+	// unexpected end of gzip data at offset 68
 	// <nil>
-	// trailing garbage after gzip data at offset 36
+	// trailing garbage after gzip data at offset 71
 	// not in gzip format
 }
 
@@ -91,13 +92,14 @@ func Example_chain() {
 	})
 	fmt.Println(err, string(s.published) == text)
 
-	// Flip a bit of the stored CRC-32 of a compressed copy.
+	// Flip a bit of the stored CRC-32 of a compressed copy (the stream
+	// ends with the data's member, then an empty one of 30 bytes).
 	var z bytes.Buffer
 	w, _ := gz.NewWriter(&z)
 	io.WriteString(w, text)
 	w.Close()
 	bad := z.Bytes()
-	bad[len(bad)-8] ^= 1
+	bad[len(bad)-30-8] ^= 1
 
 	s = &memorySink{}
 	_, err = stages.Run(context.Background(), stages.Chain{
@@ -110,5 +112,5 @@ func Example_chain() {
 	// Output:
 	// <nil> true
 	// true true
-	// fgz -d: crc32 mismatch at offset 45: trailer says dd3cced0, data has dd3cced1
+	// fgz -d: crc32 mismatch at offset 50: trailer says dd3cced0, data has dd3cced1
 }

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/flate"
@@ -19,6 +20,22 @@ type ReaderOption func(*readerConfig) error
 type readerConfig struct {
 	maxOutput int64
 	bufSize   int
+	threads   int
+}
+
+// ReadThreads sets how many members of a stream the Writer made are
+// decoded at once, 1 to 1024. Default: the number of CPUs Go may use
+// (runtime.GOMAXPROCS). Each thread holds a member and its data, up to
+// about 2 MiB. It changes the speed and the memory used, never the output
+// or the errors; other gzip data is decoded on one thread.
+func ReadThreads(n int) ReaderOption {
+	return func(c *readerConfig) error {
+		if n < 1 || n > 1024 {
+			return fmt.Errorf("gz: threads %d out of range 1-1024", n)
+		}
+		c.threads = n
+		return nil
+	}
 }
 
 // MaxOutput makes the Reader fail with ErrTooLarge instead of producing
@@ -119,8 +136,18 @@ type Reader struct {
 	members   int   // members started
 	bodyStart int64 // offset of the current member's deflate data
 	inBody    bool
+	curOurs   bool  // the current member has the Writer's subfield
+	lastOurs  bool  // the last member had it and data: the end member is due
 	err       error // sticky; io.EOF at a clean end
 	cw        crcWriter
+
+	// The parallel path (parallel.go).
+	threads int
+	slots   []*slot       // a ring; allocated on first use
+	queue   []*slot       // members read, in input order, from slots[head]
+	head    int           // index in slots of queue[0]
+	parStop bool          // the input does not go on with a member for it
+	sem     chan struct{} // a token per member being decoded
 }
 
 var (
@@ -131,26 +158,47 @@ var (
 // NewReader returns a Reader of the gzip data in r. It reads nothing yet
 // and fails only on an invalid option. Close does not close r.
 func NewReader(r io.Reader, opts ...ReaderOption) (*Reader, error) {
-	c := readerConfig{maxOutput: math.MaxInt64, bufSize: DefaultInputBuffer}
+	c := readerConfig{maxOutput: math.MaxInt64, bufSize: DefaultInputBuffer, threads: runtime.GOMAXPROCS(0)}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
 			return nil, err
 		}
 	}
-	z := &Reader{max: c.maxOutput}
+	z := &Reader{max: c.maxOutput, threads: c.threads}
 	z.cr.r = r
 	z.br = bufio.NewReaderSize(&z.cr, c.bufSize)
 	z.cw.z = z
 	return z, nil
 }
 
-// countReader counts the bytes read through it.
+// countReader counts the bytes read through it. It returns first the
+// bytes in pending (input read ahead and put back), then perr if set (a
+// failure of r met earlier, sticky), then what r gives.
 type countReader struct {
-	r io.Reader
-	n int64
+	r       io.Reader
+	n       int64
+	pending [][]byte
+	perr    error
 }
 
 func (c *countReader) Read(p []byte) (int, error) {
+	for len(c.pending) > 0 {
+		b := c.pending[0]
+		n := copy(p, b)
+		if n == len(b) {
+			c.pending[0] = nil
+			c.pending = c.pending[1:]
+		} else {
+			c.pending[0] = b[n:]
+		}
+		if n > 0 || len(p) == 0 {
+			c.n += int64(n)
+			return n, nil
+		}
+	}
+	if c.perr != nil {
+		return 0, c.perr
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
@@ -178,6 +226,21 @@ func (z *Reader) Read(p []byte) (int, error) {
 			return 0, z.err
 		}
 		if !z.inBody {
+			if s := z.parFront(); s != nil {
+				if len(p) == 0 {
+					return 0, nil
+				}
+				n := copy(p, s.out[s.pos:])
+				s.pos += n
+				z.out += int64(n)
+				if s.pos == len(s.out) {
+					z.parDone(s)
+				}
+				if n > 0 {
+					return n, nil
+				}
+				continue
+			}
 			z.err = z.header()
 			continue
 		}
@@ -256,6 +319,15 @@ func (z *Reader) WriteTo(w io.Writer) (int64, error) {
 	defer func() { z.cw.w = nil }()
 	for z.err == nil {
 		if !z.inBody {
+			if s := z.parFront(); s != nil {
+				if err := aw.direct(s.out); err != nil {
+					z.err = err
+					break
+				}
+				z.out += int64(len(s.out))
+				z.parDone(s)
+				continue
+			}
 			z.err = z.header()
 			continue
 		}
@@ -270,6 +342,7 @@ func (z *Reader) WriteTo(w io.Writer) (int64, error) {
 			z.err = z.bodyErr(err)
 		}
 	}
+	z.parWait()
 	n, werr := aw.close()
 	if werr != nil && (z.err == io.EOF || !errors.Is(z.err, werr)) {
 		z.err = werr
@@ -356,6 +429,37 @@ func (a *asyncWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// direct writes p on the caller's goroutine, after what is buffered, and
+// returns the first write error.
+func (a *asyncWriter) direct(p []byte) error {
+	if len(a.cur) > 0 {
+		a.full <- a.cur
+		a.cur = <-a.free
+	}
+	// Once every other buffer is back, none is being written.
+	var spare [asyncBuffers - 1][]byte
+	for i := range spare {
+		spare[i] = <-a.free
+	}
+	for _, b := range spare {
+		a.free <- b
+	}
+	if err := a.getErr(); err != nil {
+		return err
+	}
+	n, err := a.w.Write(p)
+	a.n += int64(n)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		a.mu.Lock()
+		a.err = err
+		a.mu.Unlock()
+	}
+	return err
+}
+
 // close writes what is left, waits for the goroutine, and returns the
 // bytes written and the first write error.
 func (a *asyncWriter) close() (int64, error) {
@@ -395,6 +499,7 @@ func (z *Reader) trailer() error {
 	case crcBad:
 		return z.errAt(off, ErrChecksum, fmt.Sprintf("trailer says %08x, data has %08x", crc, z.crc))
 	}
+	z.lastOurs = z.curOurs && z.size != 0
 	return nil
 }
 
@@ -409,8 +514,18 @@ const (
 )
 
 // header reads a member header, or the end of the input after the last
-// member (io.EOF), or zero padding up to the end of the input.
+// member (io.EOF), or zero padding up to the end of the input. A stream
+// whose last member is one of the Writer's with data lacks the Writer's
+// empty end member: it was cut at a member boundary.
 func (z *Reader) header() error {
+	err := z.header1()
+	if err == io.EOF && z.lastOurs {
+		return z.errAt(z.pos(), ErrTruncated, "the stream's end member is missing")
+	}
+	return err
+}
+
+func (z *Reader) header1() error {
 	start := z.pos()
 	b0, err := z.br.ReadByte()
 	if err == io.EOF {
@@ -452,6 +567,7 @@ func (z *Reader) header() error {
 		return z.errAt(start+3, ErrHeader, fmt.Sprintf("reserved flags %#02x set", flg&^flagsKnown))
 	}
 	z.members++
+	ours := false
 	hcrc := crc32.Update(0, crc32.IEEETable, h[:])
 	if flg&flagExtra != 0 {
 		var x [2]byte
@@ -459,7 +575,13 @@ func (z *Reader) header() error {
 			return z.truncatedOr(err)
 		}
 		hcrc = crc32.Update(hcrc, crc32.IEEETable, x[:])
-		if hcrc, err = z.skip(hcrc, int(binary.LittleEndian.Uint16(x[:]))); err != nil {
+		xlen := int(binary.LittleEndian.Uint16(x[:]))
+		if xlen == 8 {
+			if b, err := z.br.Peek(4); err == nil {
+				ours = b[0] == subfieldID1 && b[1] == subfieldID2 && b[2] == 4 && b[3] == 0
+			}
+		}
+		if hcrc, err = z.skip(hcrc, xlen); err != nil {
 			return z.truncatedOr(err)
 		}
 	}
@@ -486,7 +608,7 @@ func (z *Reader) header() error {
 	} else if err := z.fl.(flate.Resetter).Reset(z.br, nil); err != nil {
 		return err
 	}
-	z.crc, z.size, z.inBody = 0, 0, true
+	z.crc, z.size, z.inBody, z.curOurs = 0, 0, true, ours
 	return nil
 }
 
@@ -559,5 +681,6 @@ func (z *Reader) Close() error {
 	if z.err == nil || z.err == io.EOF {
 		z.err = ErrReadClosed
 	}
+	z.parWait()
 	return nil
 }

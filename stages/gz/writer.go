@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"runtime"
 	"sync"
 
@@ -30,6 +31,7 @@ type writerConfig struct {
 	level     int
 	threads   int
 	blockSize int
+	single    bool
 }
 
 // Level sets the compression level, 0 (stored, no compression) to 9 (best
@@ -62,9 +64,10 @@ func Threads(n int) Option {
 
 // BlockSize sets how many bytes of input each thread compresses as one
 // piece, between MinBlockSize and MaxBlockSize. Default DefaultBlockSize
-// (1 MiB). Each block starts with the last 16 KiB of the one before as its
-// dictionary, so larger blocks compress a little better; memory grows with
-// BlockSize × Threads. The output depends on the block size.
+// (1 MiB). Larger blocks compress a little better; memory grows with
+// BlockSize × Threads. The output depends on the block size. A Reader
+// decodes members of up to MaxParallelBlock bytes in parallel, larger ones
+// one after the other.
 func BlockSize(n int) Option {
 	return func(c *writerConfig) error {
 		if n < MinBlockSize || n > MaxBlockSize {
@@ -75,16 +78,38 @@ func BlockSize(n int) Option {
 	}
 }
 
-// Writer compresses what is written to it as one gzip member (RFC 1952)
-// and writes that to the io.Writer it wraps. The input is cut into blocks
-// that up to Threads goroutines compress at once with klauspost/compress's
-// deflate, each block primed with the last 16 KiB of the one before and
-// ended with a sync flush, as github.com/klauspost/pgzip does it (the bytes
-// are the same as pgzip's), and the blocks are written in order by another
-// goroutine. Every buffer is allocated when the first block starts and
-// reused, so memory does not grow with the stream.
+// SingleMember(true) makes the Writer write one gzip member, the bytes
+// github.com/klauspost/pgzip writes: each block primed with the last 16 KiB
+// of the one before and ended with a sync flush. It is for readers that
+// stop after the first member of a multi-member stream; a Reader cannot
+// decode it in parallel. Default false: each block is a member of its own
+// (see Writer).
+func SingleMember(on bool) Option {
+	return func(c *writerConfig) error {
+		c.single = on
+		return nil
+	}
+}
+
+// Writer compresses what is written to it as gzip (RFC 1952) and writes
+// that to the io.Writer it wraps. The input is cut into blocks that up to
+// Threads goroutines compress at once with klauspost/compress's deflate,
+// and the blocks are written in order by another goroutine. Every buffer
+// is allocated when the first block starts and reused, so memory does not
+// grow with the stream.
 //
-// The output is reproducible: the header has no name and MTIME 0, OS 3
+// Each block is a gzip member of its own, with no dictionary from the block
+// before, whose header carries an extra field (FEXTRA) with the member's
+// length: subfield ID 'F' 'P', 4 bytes, the member's length in bytes from
+// its first header byte to its last trailer byte, little-endian. Every
+// gzip reader reads the result as an ordinary multi-member stream; a
+// Reader finds each member's end without inflating and decodes members on
+// several threads. The stream ends with an empty member with the same
+// subfield (30 bytes), as BGZF does, so that a Reader can tell a stream
+// cut at a member boundary from a whole one. With SingleMember(true) the
+// output is one member instead, as pgzip writes it.
+//
+// The output is reproducible: each header has no name and MTIME 0, OS 3
 // (Unix) and XFL as gzip sets it (2 at level 9, 4 at level 1, else 0), so
 // the same input, level and block size give the same bytes whatever the
 // number of threads, the machine or the way the input was cut into writes.
@@ -106,8 +131,9 @@ type Writer struct {
 	crc     uint32
 	n       int64 // bytes of input
 
-	mu  sync.Mutex
-	err error // sticky; set by either goroutine
+	mu          sync.Mutex
+	err         error // sticky; set by either goroutine
+	writeFailed bool  // by writeBlocks, read after done
 }
 
 var (
@@ -126,6 +152,31 @@ type block struct {
 	fw    *flate.Writer
 	last  bool
 	ready chan struct{} // receives once compressed
+}
+
+// Member headers the Writer writes: RFC 1952's 10 bytes with FLG FEXTRA,
+// then XLEN 8 and one subfield: 'F' 'P', LEN 4, the member's length.
+const (
+	memberHeaderLen = 20
+	memberMin       = memberHeaderLen + 2 + 8 // an empty deflate block and the trailer
+	subfieldID1     = 'F'
+	subfieldID2     = 'P'
+)
+
+// endMember is the empty member that ends the Writer's stream.
+func endMember(level int) [memberMin]byte {
+	var m [memberMin]byte
+	h := memberHeader(level, memberMin)
+	copy(m[:], h[:])
+	m[memberHeaderLen] = 3 // a final fixed-Huffman block with no data
+	return m
+}
+
+// memberHeader returns the header of a member of n bytes at a level.
+func memberHeader(level int, n uint32) [memberHeaderLen]byte {
+	h := [memberHeaderLen]byte{0x1f, 0x8b, 8, flagExtra, 0, 0, 0, 0, xfl(level), 3, 8, 0, subfieldID1, subfieldID2, 4, 0}
+	binary.LittleEndian.PutUint32(h[16:], n)
+	return h
 }
 
 // ErrClosed is returned by a Write after Close.
@@ -170,12 +221,15 @@ func (z *Writer) getErr() error {
 	return z.err
 }
 
-// start writes the header and starts the goroutine that writes blocks.
+// start writes the header of a single member and starts the goroutine
+// that writes blocks.
 func (z *Writer) start() error {
-	hdr := [10]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl(z.cfg.level), 3}
-	if _, err := z.w.Write(hdr[:]); err != nil {
-		z.setErr(err)
-		return err
+	if z.cfg.single {
+		hdr := [10]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl(z.cfg.level), 3}
+		if _, err := z.w.Write(hdr[:]); err != nil {
+			z.setErr(err)
+			return err
+		}
 	}
 	// One block per thread compressing, and one being filled.
 	k := z.cfg.threads + 1
@@ -197,7 +251,9 @@ func (z *Writer) next() *block {
 	b := <-z.free
 	if b.in == nil {
 		b.in = make([]byte, 0, z.cfg.blockSize)
-		b.dict = make([]byte, 0, dictSize)
+		if z.cfg.single {
+			b.dict = make([]byte, 0, dictSize)
+		}
 		b.out.Grow(z.cfg.blockSize + z.cfg.blockSize>>4)
 	}
 	b.in = b.in[:0]
@@ -213,6 +269,7 @@ func (z *Writer) writeBlocks() {
 		if z.getErr() == nil {
 			if _, err := z.w.Write(b.out.Bytes()); err != nil {
 				z.setErr(err)
+				z.writeFailed = true
 			}
 		}
 		z.free <- b
@@ -223,6 +280,19 @@ func (z *Writer) writeBlocks() {
 func (z *Writer) dispatch(last bool) {
 	b := z.cur
 	b.last = last
+	if !z.cfg.single {
+		if last && len(b.in) == 0 {
+			// The input ended with a block: no empty member after it.
+			z.free <- b
+			return
+		}
+		z.order <- b
+		go z.compressMember(b)
+		if !last {
+			z.cur = z.next()
+		}
+		return
+	}
 	b.dict = append(b.dict[:0], z.tail...)
 	if len(b.in) > dictSize {
 		z.tail = append(z.tail[:0], b.in[len(b.in)-dictSize:]...)
@@ -259,6 +329,41 @@ func (z *Writer) compress(b *block) {
 	b.ready <- struct{}{}
 }
 
+// compressMember compresses a block as a gzip member of its own.
+func (z *Writer) compressMember(b *block) {
+	b.out.Reset()
+	var hdr [memberHeaderLen]byte
+	b.out.Write(hdr[:])
+	var err error
+	if b.fw == nil {
+		b.fw, err = flate.NewWriter(&b.out, z.cfg.level)
+	} else {
+		b.fw.Reset(&b.out)
+	}
+	if err == nil {
+		_, err = b.fw.Write(b.in)
+	}
+	if err == nil {
+		err = b.fw.Close()
+	}
+	if err == nil {
+		var t [8]byte
+		binary.LittleEndian.PutUint32(t[:4], crc32.ChecksumIEEE(b.in))
+		binary.LittleEndian.PutUint32(t[4:], uint32(len(b.in)))
+		b.out.Write(t[:])
+		if b.out.Len() > math.MaxUint32 {
+			err = fmt.Errorf("gz: member of %d bytes: too long for its header", b.out.Len())
+		} else {
+			hdr = memberHeader(z.cfg.level, uint32(b.out.Len()))
+			copy(b.out.Bytes(), hdr[:])
+		}
+	}
+	if err != nil {
+		z.setErr(err)
+	}
+	b.ready <- struct{}{}
+}
+
 // Write compresses p. It may return before p is compressed; a failure of
 // the wrapped writer is reported by a later Write or by Close.
 func (z *Writer) Write(p []byte) (int, error) {
@@ -281,7 +386,9 @@ func (z *Writer) Write(p []byte) (int, error) {
 		b := z.cur
 		k := min(len(p), cap(b.in)-len(b.in))
 		b.in = append(b.in, p[:k]...)
-		z.crc = crc32.Update(z.crc, crc32.IEEETable, p[:k])
+		if z.cfg.single {
+			z.crc = crc32.Update(z.crc, crc32.IEEETable, p[:k])
+		}
 		z.n += int64(k)
 		n += k
 		p = p[k:]
@@ -333,7 +440,9 @@ func (z *Writer) ReadFrom(r io.Reader) (int64, error) {
 		b := z.cur
 		n, err := r.Read(b.in[len(b.in):cap(b.in)])
 		if n > 0 {
-			z.crc = crc32.Update(z.crc, crc32.IEEETable, b.in[len(b.in):len(b.in)+n])
+			if z.cfg.single {
+				z.crc = crc32.Update(z.crc, crc32.IEEETable, b.in[len(b.in):len(b.in)+n])
+			}
 			b.in = b.in[:len(b.in)+n]
 			z.n += int64(n)
 			total += int64(n)
@@ -373,6 +482,13 @@ func (z *Writer) Close() error {
 	if err := z.getErr(); err != nil {
 		return err
 	}
+	if !z.cfg.single {
+		end := endMember(z.cfg.level)
+		if _, err := z.w.Write(end[:]); err != nil {
+			z.setErr(err)
+		}
+		return z.getErr()
+	}
 	var t [8]byte
 	binary.LittleEndian.PutUint32(t[:4], z.crc)
 	binary.LittleEndian.PutUint32(t[4:], uint32(z.n))
@@ -383,9 +499,12 @@ func (z *Writer) Close() error {
 }
 
 // CloseWithError stops the Writer without finishing the stream, because of
-// err elsewhere (nil: ErrAborted): nothing more is written to the wrapped
+// err elsewhere (nil: ErrAborted): no more data is written to the wrapped
 // writer, and the goroutines have ended when it returns. Later calls return
-// err. It returns nil.
+// err. It returns nil. Unless a write failed, it then writes the first 10
+// bytes of a member header, so that every gzip reader reports the stream
+// as truncated rather than read the members written so far as a whole
+// stream.
 func (z *Writer) CloseWithError(err error) error {
 	if err == nil {
 		err = ErrAborted
@@ -398,6 +517,10 @@ func (z *Writer) CloseWithError(err error) error {
 	if z.started {
 		close(z.order)
 		<-z.done
+		if !z.cfg.single && !z.writeFailed {
+			h := memberHeader(z.cfg.level, 0)
+			z.w.Write(h[:10])
+		}
 	}
 	return nil
 }

@@ -99,6 +99,15 @@ func TestWriterRoundTrip(t *testing.T) {
 	}
 }
 
+func mustStdReader(t testing.TB, gz []byte) *gzip.Reader {
+	t.Helper()
+	r, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatalf("compress/gzip: %v", err)
+	}
+	return r
+}
+
 func TestWriterHeader(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -107,9 +116,20 @@ func TestWriterHeader(t *testing.T) {
 	}{{0, 0}, {1, 4}, {2, 0}, {6, 0}, {9, 2}} {
 		for _, data := range [][]byte{nil, []byte("some data")} {
 			z := compress(t, data, Level(tc.level))
+			// The empty stream is one plain member; data comes in members
+			// with the 'F' 'P' subfield giving their length, and the
+			// stream ends with an empty one.
 			want := []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, tc.xfl, 3}
-			if !bytes.Equal(z[:10], want) {
-				t.Errorf("level %d, %d bytes: header % x, want % x", tc.level, len(data), z[:10], want)
+			if data != nil {
+				n := len(z) - memberMin
+				want = []byte{0x1f, 0x8b, 8, 4, 0, 0, 0, 0, tc.xfl, 3, 8, 0, 'F', 'P', 4, 0, byte(n), byte(n >> 8), 0, 0}
+				end := []byte{0x1f, 0x8b, 8, 4, 0, 0, 0, 0, tc.xfl, 3, 8, 0, 'F', 'P', 4, 0, 30, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+				if !bytes.Equal(z[n:], end) {
+					t.Errorf("level %d: end member % x, want % x", tc.level, z[n:], end)
+				}
+			}
+			if !bytes.Equal(z[:len(want)], want) {
+				t.Errorf("level %d, %d bytes: header % x, want % x", tc.level, len(data), z[:len(want)], want)
 			}
 			r, err := gzip.NewReader(bytes.NewReader(z))
 			if err != nil {
@@ -352,8 +372,9 @@ func TestWriterReadFrom(t *testing.T) {
 	w.Close()
 }
 
-// TestWriterMatchesPgzip: the Writer's blocks are pgzip's: with pgzip's
-// header set to MTIME 0 and OS 3, the bytes are the same.
+// TestWriterMatchesPgzip: with SingleMember(true) the Writer's blocks are
+// pgzip's: with pgzip's header set to MTIME 0 and OS 3, the bytes are the
+// same.
 func TestWriterMatchesPgzip(t *testing.T) {
 	t.Parallel()
 	data := append(text(3<<20+12345), random(150<<10, 5)...)
@@ -381,7 +402,7 @@ func TestWriterMatchesPgzip(t *testing.T) {
 		if err := pz.Close(); err != nil {
 			t.Fatal(err)
 		}
-		got := compress(t, in, Level(tc.level), BlockSize(tc.bs), Threads(2))
+		got := compress(t, in, Level(tc.level), BlockSize(tc.bs), Threads(2), SingleMember(true))
 		if !bytes.Equal(got, want.Bytes()) {
 			t.Errorf("level %d, %d bytes, blocks of %d: %d bytes, pgzip %d", tc.level, tc.size, tc.bs, len(got), want.Len())
 		}
@@ -411,6 +432,14 @@ func TestWriterCloseWithError(t *testing.T) {
 	}
 	if _, err := gunzipErr(out.Bytes()); !errors.Is(err, ErrTruncated) {
 		t.Errorf("aborted output decodes with %v, want a truncation", err)
+	}
+	// Other readers see a truncation too: the members written are
+	// followed by the start of a header.
+	if _, err := io.Copy(io.Discard, mustStdReader(t, out.Bytes())); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("aborted output: compress/gzip says %v, want unexpected EOF", err)
+	}
+	if out.Len() < 10 || !bytes.Equal(out.Bytes()[out.Len()-10:out.Len()-6], []byte{0x1f, 0x8b, 8, 4}) {
+		t.Errorf("aborted output does not end with a member's first 10 bytes: % x", out.Bytes()[max(0, out.Len()-10):])
 	}
 	w, _ = NewWriter(&out)
 	w.CloseWithError(nil)
