@@ -71,35 +71,54 @@ func fgzNeed(t testing.TB, progs ...string) {
 	}
 }
 
-// TestFgzInteropLevels: at every level, fgz's output decodes with gzip -d,
-// pigz -d, zcat and Go's compress/gzip, and carries the reproducible header.
+// TestFgzInteropLevels: at every level, fgz's output (independent members,
+// and --single-member) decodes with gzip -d, pigz -d, zcat, igzip -d and
+// Go's compress/gzip, and carries the reproducible header; fgz -d decodes
+// it on 1, 2 and 8 threads.
 func TestFgzInteropLevels(t *testing.T) {
-	fgzNeed(t, "gzip", "pigz", "zcat")
+	fgzNeed(t, "gzip", "pigz", "zcat", "igzip")
 	t.Parallel()
 	data := append(fgzDump(t, 1500000), bytes.Repeat([]byte{0}, 200000)...)
 	for level := 0; level <= 9; level++ {
 		t.Run(fmt.Sprint(level), func(t *testing.T) {
 			t.Parallel()
-			z, stderr, code := fgzRun(t, data, "fgz", "--level", fmt.Sprint(level), "-b", "256K")
-			if code != 0 || stderr != "" {
-				t.Fatalf("fgz --level %d: exit %d, %s", level, code, stderr)
-			}
-			xfl := map[int]byte{1: 4, 9: 2}[level]
-			if want := []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 3}; !bytes.Equal(z[:10], want) {
-				t.Errorf("header % x, want % x", z[:10], want)
-			}
-			for _, cmd := range []string{"gzip -d", "pigz -d", "zcat"} {
-				if got := fgzShell(t, z, cmd); !bytes.Equal(got, data) {
-					t.Errorf("%s: %d bytes differ from the %d bytes of input", cmd, len(got), len(data))
+			for _, single := range []bool{false, true} {
+				args := []string{"--level", fmt.Sprint(level), "-b", "256K"}
+				if single {
+					args = append(args, "--single-member")
 				}
-			}
-			r, err := gzip.NewReader(bytes.NewReader(z))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := io.ReadAll(r)
-			if err != nil || !bytes.Equal(got, data) {
-				t.Errorf("compress/gzip: %d bytes, %v", len(got), err)
+				z, stderr, code := fgzRun(t, data, "fgz", args...)
+				if code != 0 || stderr != "" {
+					t.Fatalf("fgz %v: exit %d, %s", args, code, stderr)
+				}
+				xfl := map[int]byte{1: 4, 9: 2}[level]
+				want := []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 3}
+				if !single {
+					n := binary.LittleEndian.Uint32(z[16:])
+					want = []byte{0x1f, 0x8b, 8, 4, 0, 0, 0, 0, xfl, 3, 8, 0, 'F', 'P', 4, 0, byte(n), byte(n >> 8), byte(n >> 16), 0}
+				}
+				if !bytes.Equal(z[:len(want)], want) {
+					t.Errorf("fgz %v: header % x, want % x", args, z[:len(want)], want)
+				}
+				for _, cmd := range []string{"gzip -d", "pigz -d", "zcat", "igzip -dc"} {
+					if got := fgzShell(t, z, cmd); !bytes.Equal(got, data) {
+						t.Errorf("fgz %v | %s: %d bytes differ from the %d bytes of input", args, cmd, len(got), len(data))
+					}
+				}
+				r, err := gzip.NewReader(bytes.NewReader(z))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := io.ReadAll(r)
+				if err != nil || !bytes.Equal(got, data) {
+					t.Errorf("fgz %v: compress/gzip: %d bytes, %v", args, len(got), err)
+				}
+				for _, p := range []string{"1", "2", "8"} {
+					got, stderr, code := fgzRun(t, z, "fgz", "-d", "-p", p)
+					if code != 0 || stderr != "" || !bytes.Equal(got, data) {
+						t.Errorf("fgz %v | fgz -d -p %s: exit %d, %q, %d bytes of %d", args, p, code, stderr, len(got), len(data))
+					}
+				}
 			}
 		})
 	}
@@ -127,9 +146,16 @@ func TestFgzReproducible(t *testing.T) {
 		t.Error("input in 777-byte writes: output differs")
 	}
 	sum := sha256.Sum256(want)
-	const golden = "dc23e6fde18597b7984a8094f844ffdb0c5a97d6402bbcd6c4a90d00c7c80730"
+	const golden = "e9881f77865845c088192b6ec7649690378028978211327c3f87dbd989b21089"
 	if h := hex.EncodeToString(sum[:]); h != golden {
 		t.Errorf("sha256 of fgz's output of a 5 MiB dump is %s, was %s: the same input no longer gives the same bytes", h, golden)
+	}
+	// --single-member writes the one-member stream of earlier versions.
+	single, _, _ := fgzRun(t, data, "fgz", "--single-member", "-p", "3")
+	sum = sha256.Sum256(single)
+	const goldenSingle = "dc23e6fde18597b7984a8094f844ffdb0c5a97d6402bbcd6c4a90d00c7c80730"
+	if h := hex.EncodeToString(sum[:]); h != goldenSingle {
+		t.Errorf("sha256 of fgz --single-member's output of a 5 MiB dump is %s, was %s", h, goldenSingle)
 	}
 }
 
@@ -278,27 +304,43 @@ func (c *fgzCountingSink) Write(p []byte) (int, error) {
 func TestFgzCorruptIntoSink(t *testing.T) {
 	t.Parallel()
 	data := fgzDump(t, 3<<20)
-	var z bytes.Buffer
-	w, _ := gz.NewWriter(&z)
-	w.Write(data)
-	w.Close()
-	good := z.Bytes()
-	n := len(good)
-	badCRC := bytes.Clone(good)
-	badCRC[n-8] ^= 0x40
-	badLen := bytes.Clone(good)
-	badLen[n-2] ^= 1
-	for _, tc := range []struct {
+	type tcase struct {
 		name string
 		in   []byte
 		kind error
 		msg  string
-	}{
-		{"crc", badCRC, gz.ErrChecksum, fmt.Sprintf("fgz -d: crc32 mismatch at offset %d: ", n-8)},
-		{"length", badLen, gz.ErrLength, fmt.Sprintf("fgz -d: length mismatch at offset %d: ", n-8)},
-		{"truncated", good[:n-5], gz.ErrTruncated, fmt.Sprintf("fgz -d: unexpected end of gzip data at offset %d", n-5)},
-		{"trailing", append(bytes.Clone(good), "x"...), gz.ErrTrailing, fmt.Sprintf("fgz -d: trailing garbage after gzip data at offset %d", n)},
-	} {
+	}
+	var cases []tcase
+	// One member (decoded as a stream), and independent members of 256 KiB
+	// (decoded in parallel), damaged in the last member with data, which
+	// the end member follows in the second case.
+	for _, f := range []struct {
+		name string
+		opts []gz.Option
+		end  int
+	}{{"single", []gz.Option{gz.SingleMember(true)}, 0}, {"members", []gz.Option{gz.BlockSize(256 << 10)}, 30}} {
+		var z bytes.Buffer
+		w, _ := gz.NewWriter(&z, f.opts...)
+		w.Write(data)
+		w.Close()
+		good := z.Bytes()
+		n := len(good)
+		e := n - f.end // the end of the last member with data
+		badCRC := bytes.Clone(good)
+		badCRC[e-8] ^= 0x40
+		badLen := bytes.Clone(good)
+		badLen[e-2] ^= 1
+		cases = append(cases,
+			tcase{f.name + "/crc", badCRC, gz.ErrChecksum, fmt.Sprintf("fgz -d: crc32 mismatch at offset %d: ", e-8)},
+			tcase{f.name + "/length", badLen, gz.ErrLength, fmt.Sprintf("fgz -d: length mismatch at offset %d: ", e-8)},
+			tcase{f.name + "/truncated", good[:e-5], gz.ErrTruncated, fmt.Sprintf("fgz -d: unexpected end of gzip data at offset %d", e-5)},
+			tcase{f.name + "/trailing", append(bytes.Clone(good), "x"...), gz.ErrTrailing, fmt.Sprintf("fgz -d: trailing garbage after gzip data at offset %d", n)},
+		)
+		if f.end != 0 {
+			cases = append(cases, tcase{f.name + "/no end member", good[:e], gz.ErrTruncated, fmt.Sprintf("fgz -d: unexpected end of gzip data at offset %d: the stream's end member is missing", e)})
+		}
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
@@ -318,14 +360,14 @@ func TestFgzCorruptIntoSink(t *testing.T) {
 			_, err = stages.Run(context.Background(), stages.Chain{
 				Source: f, SourceName: "in.gz",
 				Filters: []stages.Filter{{Name: "fgz -d", Reader: func(src io.Reader) (io.ReadCloser, error) {
-					return gz.NewReader(src)
+					return gz.NewReader(src, gz.ReadThreads(3))
 				}}},
 				Sink: cs, SinkName: "restored.sql",
 			})
 			if !errors.Is(err, tc.kind) || !strings.HasPrefix(err.Error(), tc.msg) {
 				t.Fatalf("Run: %v; want %q...", err, tc.msg)
 			}
-			if tc.kind != gz.ErrTrailing && cs.n < int64(len(data))*9/10 {
+			if tc.kind != gz.ErrTrailing && cs.n < int64(len(data))*85/100 {
 				t.Errorf("only %d of %d bytes reached the sink before the error; the test shows nothing", cs.n, len(data))
 			}
 			t.Logf("%d of %d bytes had reached the sink when %v", cs.n, len(data), err)

@@ -9,8 +9,10 @@ import (
 )
 
 // FuzzReader: no input makes the Reader panic or hang; Read and WriteTo
-// agree; what decodes, re-encodes with the Writer and decodes back to the
-// same bytes. Seeds: the files in testdata and the table tests' shapes.
+// agree; the parallel path gives the sequential decoder's output and error,
+// to the offset; what decodes, re-encodes with the Writer and decodes back
+// to the same bytes. Seeds: the files in testdata, the table tests' shapes
+// and the Writer's members, whole, cut and damaged.
 func FuzzReader(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.gz"))
 	for _, name := range files {
@@ -31,12 +33,30 @@ func FuzzReader(f *testing.F) {
 	f.Add(cat(a, []byte("junk")))
 	f.Add(compress(f, nil))
 	f.Add(compress(f, text(70<<10), BlockSize(MinBlockSize)))
+	small := compress(f, []byte("Hello, members.\n"))
+	f.Add(small)
+	f.Add(cat(small, small))
+	f.Add(small[:len(small)-memberMin])
+	f.Add(cat(small[:len(small)-memberMin], a))
+	members := compress(f, text(150<<10), BlockSize(MinBlockSize), Level(1))
+	f.Add(members)
+	bad := bytes.Clone(members)
+	bad[len(bad)/2] ^= 4
+	f.Add(bad)
+	f.Add(members[:len(members)/2])
 	f.Fuzz(func(t *testing.T, in []byte) {
 		const limit = 1 << 20 // a bomb stops here; keeps each run short
 		got, err := gunzipErr(in, MaxOutput(limit), InputBuffer(4096))
 		got2, err2 := gunzipWT(in, MaxOutput(limit))
 		if !bytes.Equal(got, got2) || errors.Is(err, ErrTooLarge) != errors.Is(err2, ErrTooLarge) || (err == nil) != (err2 == nil) {
 			t.Fatalf("Read: %d bytes, %v; WriteTo: %d bytes, %v", len(got), err, len(got2), err2)
+		}
+		for _, wt := range []bool{false, true} {
+			seq, seqErr := decodeWith(in, 0, wt, MaxOutput(limit))
+			par, parErr := decodeWith(in, 3, wt, MaxOutput(limit))
+			if !bytes.Equal(seq, par) || seqErr != parErr {
+				t.Fatalf("WriteTo %v: sequential %d bytes, %q; parallel %d bytes, %q", wt, len(seq), seqErr, len(par), parErr)
+			}
 		}
 		if err != nil {
 			var ge *Error

@@ -25,6 +25,11 @@ var Tool = &cli.Tool{
 -6). The output is reproducible: the same input, level and block size give
 the same bytes whatever --threads and the machine (MTIME 0, OS Unix).
 
+Each block is a gzip member of its own whose header gives its length (an
+extra field, subfield 'FP'), and the stream ends with an empty such member:
+every gzip reader reads it as multi-member gzip, and fgz -d decodes its
+members on --threads threads. --single-member writes one member instead.
+
 -d reads every member of a multi-member stream, accepts zero bytes after the
 last one and fails on anything else, on a CRC or length mismatch and on
 truncated data, naming the offset. -t does the same and writes nothing.
@@ -69,7 +74,8 @@ func define(fls *pflag.FlagSet) cli.Build {
 		}
 	}
 	fls.IntVar(&level, "level", gz.DefaultLevel, "compression level `N`, 0 (store) to 9; -N is the same")
-	threads := fls.IntP("threads", "p", 0, "compress `N` blocks at once (default: the number of CPUs)")
+	threads := fls.IntP("threads", "p", 0, "compress, or with -d or -t decode, `N` blocks at once (default: the number of CPUs)")
+	single := fls.Bool("single-member", false, "write one gzip member (as pgzip does), for readers that stop after the first; fgz -d then decodes it on one thread")
 	blockSize := cli.Size{V: gz.DefaultBlockSize}
 	fls.VarP(&blockSize, "block-size", "b", "compress the input in blocks of SIZE, each on one thread (64KiB to 256MiB)")
 	var maxOutput cli.Size
@@ -83,6 +89,12 @@ func define(fls *pflag.FlagSet) cli.Build {
 			var opts []gz.ReaderOption
 			if maxOutput.Given {
 				opts = append(opts, gz.MaxOutput(maxOutput.V))
+			}
+			if *threads != 0 || fls.Changed("threads") {
+				opts = append(opts, gz.ReadThreads(*threads))
+			}
+			if *single {
+				return nil, cli.Usagef("--single-member applies to compression")
 			}
 			if _, err := gz.NewReader(nil, opts...); err != nil {
 				return nil, cli.Usagef("%v", err)
@@ -102,7 +114,7 @@ func define(fls *pflag.FlagSet) cli.Build {
 		if maxOutput.Given {
 			return nil, cli.Usagef("--max-output applies to -d and -t")
 		}
-		opts := []gz.Option{gz.Level(level)}
+		opts := []gz.Option{gz.Level(level), gz.SingleMember(*single)}
 		if *threads != 0 || fls.Changed("threads") {
 			opts = append(opts, gz.Threads(*threads))
 		}

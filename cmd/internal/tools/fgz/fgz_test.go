@@ -3,14 +3,19 @@ package fgz
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/gz"
+	"github.com/fpipe/fpipe/stages/sink"
 )
 
 // build parses words as fgz's command line and builds the stage, as the
@@ -48,7 +53,7 @@ func run(t *testing.T, st *cli.Stage, in []byte) (*memSink, error) {
 
 func TestDefinitionRoundTrip(t *testing.T) {
 	data := bytes.Repeat([]byte("the same words, built once\n"), 50000)
-	for _, words := range [][]string{nil, {"-1"}, {"-9", "-p", "1"}, {"--level", "0", "-b", "64K"}, {"-c", "--threads=3"}} {
+	for _, words := range [][]string{nil, {"-1"}, {"-9", "-p", "1"}, {"--level", "0", "-b", "64K"}, {"-c", "--threads=3"}, {"--single-member", "-p", "2"}} {
 		st, err := build(t, words...)
 		if err != nil {
 			t.Fatalf("%v: %v", words, err)
@@ -98,11 +103,74 @@ func TestDefinitionErrors(t *testing.T) {
 	if !errors.Is(err, gz.ErrTooLarge) || s.buf.Len() != 10 || !s.aborted {
 		t.Errorf("--max-output 10: %v, %d bytes out", err, s.buf.Len())
 	}
-	for _, words := range [][]string{{"x"}, {"--level", "12"}, {"-p", "0"}, {"-b", "1"}, {"-b", "2G"}, {"--max-output", "1"}, {"-d", "--max-output", "-1"}, {"-1=false"}} {
+	for _, words := range [][]string{{"x"}, {"--level", "12"}, {"-p", "0"}, {"-b", "1"}, {"-b", "2G"}, {"--max-output", "1"}, {"-d", "--max-output", "-1"}, {"-1=false"}, {"-d", "-p", "0"}, {"-d", "--single-member"}} {
 		_, err := build(t, words...)
 		var ue *cli.UsageError
 		if !errors.As(err, &ue) {
 			t.Errorf("%v: %v, want a usage error", words, err)
+		}
+	}
+}
+
+// TestDefinitionParallelIntoSink: fgz -d decodes fgz's members on several
+// threads; a damaged member far into the stream fails the chain, and the
+// file sink leaves the destination as it was and no temporary file,
+// although many members' data had been written before the damage showed.
+func TestDefinitionParallelIntoSink(t *testing.T) {
+	var data bytes.Buffer
+	for i := 0; data.Len() < 3<<20; i++ {
+		fmt.Fprintf(&data, "row %d: the same words, built once\n", i*i%7919)
+	}
+	st, _ := build(t, "-b", "64K")
+	z, err := run(t, st, data.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := z.buf.Bytes()
+	// Member 30's CRC: walk the members by the lengths in their headers.
+	off := 0
+	for range 30 {
+		off += int(binary.LittleEndian.Uint32(good[off+16:]))
+	}
+	next := off + int(binary.LittleEndian.Uint32(good[off+16:]))
+	bad := bytes.Clone(good)
+	bad[next-8] ^= 1
+
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "restored")
+	if err := os.WriteFile(dst, []byte("yesterday\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		in      []byte
+		threads string
+		wantErr error
+	}{{bad, "1", gz.ErrChecksum}, {bad, "4", gz.ErrChecksum}, {good[:next], "2", gz.ErrTruncated}, {good, "3", nil}} {
+		dec, err := build(t, "-d", "-p", tc.threads)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := sink.Create(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = stages.Run(context.Background(), stages.Chain{Source: bytes.NewReader(tc.in), Filters: []stages.Filter{*dec.Filter}, Sink: w})
+		got, _ := os.ReadFile(dst)
+		entries, _ := os.ReadDir(dir)
+		if tc.wantErr == nil {
+			if err != nil || !bytes.Equal(got, data.Bytes()) {
+				t.Errorf("-p %s, good stream: %v, %d bytes in the destination", tc.threads, err, len(got))
+			}
+			continue
+		}
+		var ge *gz.Error
+		if !errors.Is(err, tc.wantErr) || !errors.As(err, &ge) {
+			t.Errorf("-p %s: %v, want %v", tc.threads, err, tc.wantErr)
+		} else if want := int64(next - 8); tc.wantErr == gz.ErrChecksum && ge.Offset != want {
+			t.Errorf("-p %s: offset %d, want %d", tc.threads, ge.Offset, want)
+		}
+		if string(got) != "yesterday\n" || len(entries) != 1 {
+			t.Errorf("-p %s: destination %q, %d entries in the folder; want it untouched, alone", tc.threads, got[:min(len(got), 20)], len(entries))
 		}
 	}
 }
