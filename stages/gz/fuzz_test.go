@@ -38,7 +38,13 @@ func FuzzReader(f *testing.F) {
 	f.Add(cat(small, small))
 	f.Add(small[:len(small)-memberMin])
 	f.Add(cat(small[:len(small)-memberMin], a))
-	members := compress(f, text(150<<10), BlockSize(MinBlockSize), Level(1))
+	// Several of the Writer's members, small enough for a fast fuzzer.
+	var ms [][]byte
+	for i := range 4 {
+		m := compress(f, text(2000+i*500))
+		ms = append(ms, m[:len(m)-memberMin])
+	}
+	members := cat(append(ms, small[len(small)-memberMin:])...)
 	f.Add(members)
 	bad := bytes.Clone(members)
 	bad[len(bad)/2] ^= 4

@@ -14,6 +14,10 @@ import (
 // block size). A larger member is decoded as a stream, in order.
 const MaxParallelBlock = DefaultBlockSize
 
+// inlineBelow: a member with less data is decoded on the caller's
+// goroutine (a stream of tiny members would spend its time switching).
+const inlineBelow = 64 << 10
+
 // maxParallelMember bounds the compressed length of a member decoded in
 // parallel: stored blocks add 5 bytes per 64 KiB to the data.
 const maxParallelMember = MaxParallelBlock + 64<<10
@@ -28,7 +32,9 @@ const maxParallelMember = MaxParallelBlock + 64<<10
 // limit -- hands the input back to the sequential decoder at the start of
 // that member, with the bytes read ahead put back in front of the rest, so
 // the output and the error (kind and offset) are those of the sequential
-// decoder. All of it runs on the caller's goroutine except the decoding.
+// decoder, which then reads the rest of the stream. A member that is not
+// the Writer's, met at a member boundary, needs no hand-over: the
+// sequential decoder reads it, and the parallel path takes up again after. All of it runs on the caller's goroutine except the decoding.
 
 // slot is one member on its way through the parallel path.
 type slot struct {
@@ -90,10 +96,15 @@ func (z *Reader) parFill() {
 			z.parStop = true
 			return
 		}
-		if binary.LittleEndian.Uint32(s.in[n-4:]) > MaxParallelBlock {
+		size := binary.LittleEndian.Uint32(s.in[n-4:])
+		if size > MaxParallelBlock {
 			s.big = true
 			z.parStop = true
 			return
+		}
+		if size < inlineBelow {
+			s.ok = s.inflate() // less work than handing it to a goroutine
+			continue
 		}
 		s.started = true
 		go s.decode(z.sem)
@@ -142,8 +153,8 @@ func (s *slot) wait() {
 // parFront returns the next member decoded in parallel, ready to emit, or
 // nil when the sequential decoder is to read on (at a member boundary).
 func (z *Reader) parFront() *slot {
-	if z.threads == 0 {
-		return nil // tests compare with the sequential decoder this way
+	if z.threads == 0 || z.parOff {
+		return nil // threads 0: tests compare with the sequential decoder
 	}
 	if z.slots == nil {
 		z.slots = make([]*slot, z.threads+1)
@@ -212,5 +223,8 @@ func (z *Reader) handOver() {
 	z.br.Reset(&z.cr)
 	z.queue = z.queue[:0]
 	z.head = 0
-	z.parStop = true
+	// The rest of the stream is decoded in order: a stream that hands over
+	// at every member would otherwise be read twice, and its buffered input
+	// copied each time.
+	z.parOff = true
 }

@@ -147,6 +147,7 @@ type Reader struct {
 	queue   []*slot       // members read, in input order, from slots[head]
 	head    int           // index in slots of queue[0]
 	parStop bool          // the input does not go on with a member for it
+	parOff  bool          // handed over once: the rest is sequential
 	sem     chan struct{} // a token per member being decoded
 }
 
