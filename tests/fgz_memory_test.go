@@ -6,9 +6,9 @@ import (
 )
 
 // TestMemoryFgz streams 100 MiB and then 10 GiB of zeros through fgz at its
-// defaults and straight back through fgz -d (the 10 GiB arrive there as a
-// ~15 MB decompression bomb, made on the fly): each process stays under
-// 32 MiB, flat.
+// defaults and straight back through fgz -d on 8 threads (the 10 GiB arrive
+// there as a ~15 MB decompression bomb of 1 MiB members, made on the fly,
+// decoded in parallel): each process stays under 32 MiB, flat.
 func TestMemoryFgz(t *testing.T) {
 	if testing.Short() {
 		t.Skip("streams 10 GiB")
@@ -17,7 +17,7 @@ func TestMemoryFgz(t *testing.T) {
 		return []string{
 			fmt.Sprintf("%s --length %d /dev/zero", bin("fread"), size),
 			bin("fgz"),
-			bin("fgz") + " -d",
+			bin("fgz") + " -d -p 8",
 			"cat > /dev/null",
 		}
 	})

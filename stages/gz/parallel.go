@@ -84,30 +84,14 @@ func (z *Reader) parFill() {
 			return
 		}
 		s := z.slots[(z.head+len(z.queue))%len(z.slots)]
-		s.off, s.pos, s.readErr, s.big, s.started, s.ok = z.pos(), 0, nil, false, false, false
-		if cap(s.in) < n {
-			s.in = make([]byte, n)
+		if !z.readSlot(s, n) {
+			return
 		}
-		k, err := io.ReadFull(z.br, s.in[:n])
-		s.in = s.in[:k]
 		z.queue = append(z.queue, s)
-		if err != nil {
-			s.readErr = err
-			z.parStop = true
+		z.startSlot(s, int64(binary.LittleEndian.Uint32(s.in[n-4:])))
+		if s.big {
 			return
 		}
-		size := binary.LittleEndian.Uint32(s.in[n-4:])
-		if size > MaxParallelBlock {
-			s.big = true
-			z.parStop = true
-			return
-		}
-		if size < inlineBelow {
-			s.ok = s.inflate() // less work than handing it to a goroutine
-			continue
-		}
-		s.started = true
-		go s.decode(z.sem)
 	}
 }
 
@@ -156,13 +140,7 @@ func (z *Reader) parFront() *slot {
 	if z.threads == 0 || z.parOff {
 		return nil // threads 0: tests compare with the sequential decoder
 	}
-	if z.slots == nil {
-		z.slots = make([]*slot, z.threads+1)
-		for i := range z.slots {
-			z.slots[i] = &slot{done: make(chan struct{}, 1)}
-		}
-		z.sem = make(chan struct{}, z.threads)
-	}
+	z.parInit()
 	if len(z.queue) == 0 {
 		z.parStop = false
 	}
@@ -177,6 +155,17 @@ func (z *Reader) parFront() *slot {
 		return nil
 	}
 	return s
+}
+
+// parInit allocates the slots on first use.
+func (z *Reader) parInit() {
+	if z.slots == nil {
+		z.slots = make([]*slot, z.threads+1)
+		for i := range z.slots {
+			z.slots[i] = &slot{done: make(chan struct{}, 1)}
+		}
+		z.sem = make(chan struct{}, z.threads)
+	}
 }
 
 // parDone drops the front slot once all of its data was emitted.

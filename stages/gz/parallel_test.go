@@ -208,6 +208,27 @@ func TestParallelErrorOffsets(t *testing.T) {
 	}
 }
 
+// TestParallelReadThenWriteTo: a Read that takes part of a member, then
+// WriteTo, give the data once.
+func TestParallelReadThenWriteTo(t *testing.T) {
+	t.Parallel()
+	data := text(3 * MinBlockSize)
+	z := compress(t, data, BlockSize(MinBlockSize))
+	for _, n := range []int{1, 1000, MinBlockSize, MinBlockSize + 3} {
+		r, _ := NewReader(bytes.NewReader(z), ReadThreads(2))
+		head := make([]byte, n)
+		if _, err := io.ReadFull(r, head); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		_, err := r.WriteTo(&out)
+		r.Close()
+		if got := append(head, out.Bytes()...); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("Read %d then WriteTo: %d bytes, %v; want %d", n, len(got), err, len(data))
+		}
+	}
+}
+
 // TestParallelMaxOutput: the limit stops the parallel decoder where it
 // stops the sequential one.
 func TestParallelMaxOutput(t *testing.T) {
@@ -299,4 +320,62 @@ func BenchmarkParallelReader(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestSkip: Skip(n) then the rest gives data[n:], at every kind of place,
+// on the Writer's members (skipped without inflating) and on other gzip
+// (decoded and discarded); past the end it stops with io.EOF.
+func TestSkip(t *testing.T) {
+	t.Parallel()
+	data := append(text(5*MinBlockSize+777), random(MinBlockSize, 8)...)
+	ours := compress(t, data, BlockSize(MinBlockSize))
+	single := compress(t, data, SingleMember(true))
+	for _, in := range []struct {
+		name string
+		z    []byte
+	}{{"members", ours}, {"single", single}, {"plain then members", cat(member(t, header{}, data[:1000]), ours)}} {
+		want := data
+		if in.name == "plain then members" {
+			want = append(bytes.Clone(data[:1000]), data...)
+		}
+		for _, n := range []int64{0, 1, 1000, MinBlockSize - 1, MinBlockSize, MinBlockSize + 1, 3*MinBlockSize + 5, int64(len(want)) - 1, int64(len(want))} {
+			for _, threads := range []int{0, 1, 3} {
+				r, _ := NewReader(bytes.NewReader(in.z))
+				r.threads = threads
+				k, err := r.Skip(n)
+				if k != n || err != nil {
+					t.Fatalf("%s: Skip(%d) = %d, %v", in.name, n, k, err)
+				}
+				var out bytes.Buffer
+				_, err = r.WriteTo(&out)
+				r.Close()
+				if err != nil || !bytes.Equal(out.Bytes(), want[n:]) {
+					t.Errorf("%s, %d threads: after Skip(%d): %d bytes, %v; want %d bytes", in.name, threads, n, out.Len(), err, len(want)-int(n))
+				}
+			}
+		}
+		r, _ := NewReader(bytes.NewReader(in.z), ReadThreads(2))
+		if k, err := r.Skip(int64(len(want)) + 5); k != int64(len(want)) || err != io.EOF {
+			t.Errorf("%s: Skip past the end = %d, %v; want %d, EOF", in.name, k, err, len(want))
+		}
+		r.Close()
+	}
+	// A damaged member wholly skipped is not inflated; one partly skipped is
+	// decoded, and its error comes.
+	ms := members(t, ours)
+	bad := bytes.Clone(ours)
+	bad[len(ms[0])+len(ms[1])-8] ^= 1 // member 1's CRC
+	r, _ := NewReader(bytes.NewReader(bad), ReadThreads(2))
+	if _, err := r.Skip(2 * MinBlockSize); err != nil {
+		t.Errorf("skipping a member with a bad CRC: %v", err)
+	}
+	r.Close()
+	r, _ = NewReader(bytes.NewReader(bad), ReadThreads(2))
+	if _, err := r.Skip(2*MinBlockSize - 1); err != nil {
+		t.Errorf("skipping into a member with a bad CRC: %v", err)
+	}
+	if _, err := r.WriteTo(io.Discard); !errors.Is(err, ErrChecksum) {
+		t.Errorf("reading on from inside a member with a bad CRC: %v, want %v", err, ErrChecksum)
+	}
+	r.Close()
 }

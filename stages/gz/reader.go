@@ -321,11 +321,11 @@ func (z *Reader) WriteTo(w io.Writer) (int64, error) {
 	for z.err == nil {
 		if !z.inBody {
 			if s := z.parFront(); s != nil {
-				if err := aw.direct(s.out); err != nil {
+				if err := aw.direct(s.out[s.pos:]); err != nil {
 					z.err = err
 					break
 				}
-				z.out += int64(len(s.out))
+				z.out += int64(len(s.out) - s.pos)
 				z.parDone(s)
 				continue
 			}
