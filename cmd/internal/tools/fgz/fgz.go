@@ -78,8 +78,10 @@ func define(fls *pflag.FlagSet) cli.Build {
 	single := fls.Bool("single-member", false, "write one gzip member (as pgzip does), for readers that stop after the first; fgz -d then decodes it on one thread")
 	blockSize := cli.Size{V: gz.DefaultBlockSize}
 	fls.VarP(&blockSize, "block-size", "b", "compress the input in blocks of SIZE, each on one thread (64KiB to 256MiB)")
-	var maxOutput cli.Size
+	var maxOutput, offset, length cli.Size
 	fls.Var(&maxOutput, "max-output", "with -d or -t: fail once the output would exceed SIZE (default: no limit)")
+	fls.Var(&offset, "offset", "with -d: skip the first SIZE bytes of output (fgz's own blocks there are not decompressed)")
+	fls.Var(&length, "length", "with -d: write at most SIZE bytes; the rest of the input is read but not decompressed or checked")
 	fls.BoolP("stdout", "c", false, "accepted for gzip compatibility: fgz always writes standard output")
 	return func(args []string, env *cli.Env) (*cli.Stage, error) {
 		if len(args) > 0 {
@@ -96,6 +98,16 @@ func define(fls *pflag.FlagSet) cli.Build {
 			if *single {
 				return nil, cli.Usagef("--single-member applies to compression")
 			}
+			if (offset.Given || length.Given) && *test {
+				return nil, cli.Usagef("--offset and --length apply to -d, not -t")
+			}
+			if offset.V < 0 || length.V < 0 {
+				return nil, cli.Usagef("--offset and --length cannot be negative")
+			}
+			lim := int64(-1)
+			if length.Given {
+				lim = length.V
+			}
 			if _, err := gz.NewReader(nil, opts...); err != nil {
 				return nil, cli.Usagef("%v", err)
 			}
@@ -104,7 +116,7 @@ func define(fls *pflag.FlagSet) cli.Build {
 				if err != nil {
 					return nil, err
 				}
-				return input{r}, nil
+				return &input{Reader: r, src: src, skip: offset.V, left: lim}, nil
 			}}}
 			if *test {
 				st.Sink = stages.StdoutSink(io.Discard)
@@ -113,6 +125,9 @@ func define(fls *pflag.FlagSet) cli.Build {
 		}
 		if maxOutput.Given {
 			return nil, cli.Usagef("--max-output applies to -d and -t")
+		}
+		if offset.Given || length.Given {
+			return nil, cli.Usagef("--offset and --length apply to -d")
 		}
 		opts := []gz.Option{gz.Level(level), gz.SingleMember(*single)}
 		if *threads != 0 || fls.Changed("threads") {
@@ -134,16 +149,68 @@ func define(fls *pflag.FlagSet) cli.Build {
 	}
 }
 
-// input names fgz's input in the error for an empty one, as
+// input is fgz -d's reader: it skips --offset bytes first, stops after
+// --length, and names fgz's input in the error for an empty one, as
 // "stdin: empty input, not gzip data".
-type input struct{ *gz.Reader }
+type input struct {
+	*gz.Reader
+	src  io.Reader // the compressed input, read to its end after --length
+	skip int64     // bytes still to skip
+	left int64     // bytes still to give; -1: no limit
+}
 
-func (r input) Read(p []byte) (int, error) {
+// rest reads the rest of the input without decoding it: a stage takes all
+// of its input (in an fpipe chain, one that stops early fails it).
+func (r *input) rest() error {
+	if r.src == nil {
+		return io.EOF
+	}
+	_, err := io.Copy(io.Discard, r.src)
+	r.src = nil
+	if err != nil {
+		return err
+	}
+	return io.EOF
+}
+
+func (r *input) skipFirst() error {
+	if r.skip == 0 {
+		return nil
+	}
+	_, err := r.Reader.Skip(r.skip)
+	r.skip = 0
+	if err == io.EOF {
+		r.left = 0 // the data ends before the offset: nothing to write
+		r.src = nil
+		return nil
+	}
+	return nameEmpty(err)
+}
+
+func (r *input) Read(p []byte) (int, error) {
+	if err := r.skipFirst(); err != nil {
+		return 0, err
+	}
+	if r.left == 0 {
+		return 0, r.rest()
+	}
+	if r.left > 0 && int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
 	n, err := r.Reader.Read(p)
+	if r.left > 0 {
+		r.left -= int64(n)
+	}
 	return n, nameEmpty(err)
 }
 
-func (r input) WriteTo(w io.Writer) (int64, error) {
+func (r *input) WriteTo(w io.Writer) (int64, error) {
+	if err := r.skipFirst(); err != nil {
+		return 0, err
+	}
+	if r.left >= 0 {
+		return io.Copy(w, struct{ io.Reader }{r})
+	}
 	n, err := r.Reader.WriteTo(w)
 	return n, nameEmpty(err)
 }

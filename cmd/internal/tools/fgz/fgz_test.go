@@ -174,3 +174,42 @@ func TestDefinitionParallelIntoSink(t *testing.T) {
 		}
 	}
 }
+
+// TestDefinitionOffsetLength: -d --offset N --length M writes bytes N to
+// N+M of the data, on fgz's members and on a single member; an offset past
+// the end writes nothing and succeeds.
+func TestDefinitionOffsetLength(t *testing.T) {
+	var data bytes.Buffer
+	for i := 0; data.Len() < 1<<20; i++ {
+		fmt.Fprintf(&data, "line %d\n", i)
+	}
+	for _, format := range [][]string{{"-b", "64K"}, {"--single-member"}} {
+		st, _ := build(t, format...)
+		z, err := run(t, st, data.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ off, n, wantFrom, wantTo int }{
+			{0, 10, 0, 10}, {65536, 65536, 65536, 131072}, {200001, 5, 200001, 200006},
+			{data.Len() - 3, 100, data.Len() - 3, data.Len()}, {data.Len() + 10, 5, 0, 0}, {300000, -1, 300000, data.Len()},
+		} {
+			words := []string{"-d", "--offset", fmt.Sprint(tc.off)}
+			if tc.n >= 0 {
+				words = append(words, "--length", fmt.Sprint(tc.n))
+			}
+			dec, err := build(t, words...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := run(t, dec, z.buf.Bytes())
+			if err != nil || !bytes.Equal(out.buf.Bytes(), data.Bytes()[tc.wantFrom:tc.wantTo]) {
+				t.Errorf("%v, fgz %v: %v, %d bytes; want bytes %d-%d", format, words, err, out.buf.Len(), tc.wantFrom, tc.wantTo)
+			}
+		}
+	}
+	for _, words := range [][]string{{"--offset", "5"}, {"-t", "--length", "5"}, {"-d", "--offset", "-1"}} {
+		if _, err := build(t, words...); err == nil {
+			t.Errorf("%v: no usage error", words)
+		}
+	}
+}
