@@ -34,7 +34,8 @@ const maxParallelMember = MaxParallelBlock + 64<<10
 // the output and the error (kind and offset) are those of the sequential
 // decoder, which then reads the rest of the stream. A member that is not
 // the Writer's, met at a member boundary, needs no hand-over: the
-// sequential decoder reads it, and the parallel path takes up again after. All of it runs on the caller's goroutine except the decoding.
+// sequential decoder reads it, and the parallel path takes up again after.
+// All of it runs on the caller's goroutine except the decoding.
 
 // slot is one member on its way through the parallel path.
 type slot struct {

@@ -122,8 +122,13 @@ func (e *Error) Unwrap() error { return e.Err }
 // Errors in the data are *Error values; a failure of the underlying reader
 // is returned as it is. Errors are sticky. The Reader reads its input
 // through a buffer and may read past the end of the gzip data only to check
-// what follows it. Memory use is fixed (the buffer and a 32 KiB window),
-// whatever the size of the output. A Reader is for one goroutine.
+// what follows it. Memory use is fixed (the buffer and a 32 KiB window,
+// and for the Writer's members ReadThreads + 1 members with their data),
+// whatever the size of the output.
+//
+// Members as the Writer makes them are decoded on ReadThreads goroutines
+// at once and returned in order, with the same output and errors as on
+// one. A Reader is for one goroutine; Close waits for those it started.
 type Reader struct {
 	cr   countReader
 	br   *bufio.Reader
