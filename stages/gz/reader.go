@@ -120,9 +120,10 @@ func (e *Error) Unwrap() error { return e.Err }
 // io.EOF (fpipe's sink commits only then).
 //
 // Errors in the data are *Error values; a failure of the underlying reader
-// is returned as it is. Errors are sticky. The Reader reads its input
-// through a buffer and may read past the end of the gzip data only to check
-// what follows it. Memory use is fixed (the buffer and a 32 KiB window,
+// is returned as it is. Errors are sticky. The Reader reads its input on
+// another goroutine, up to 768 KiB ahead of the decoder, and through a
+// buffer; it reads past the end of the gzip data only to check what follows
+// it (or as far as the read-ahead got before an error). Memory use is fixed (the buffer and a 32 KiB window,
 // and for the Writer's members ReadThreads + 1 members with their data),
 // whatever the size of the output.
 //
@@ -131,6 +132,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // one. A Reader is for one goroutine; Close waits for those it started.
 type Reader struct {
 	cr   countReader
+	ra   readAhead
 	br   *bufio.Reader
 	fl   io.ReadCloser // flate decompressor; also flate.Resetter and io.WriterTo
 	max  int64         // output limit
@@ -171,7 +173,8 @@ func NewReader(r io.Reader, opts ...ReaderOption) (*Reader, error) {
 		}
 	}
 	z := &Reader{max: c.maxOutput, threads: c.threads}
-	z.cr.r = r
+	z.ra.src = r
+	z.cr.r = &z.ra
 	z.br = bufio.NewReaderSize(&z.cr, c.bufSize)
 	z.cw.z = z
 	return z, nil
@@ -229,6 +232,7 @@ func (z *Reader) truncatedOr(err error) error {
 func (z *Reader) Read(p []byte) (int, error) {
 	for {
 		if z.err != nil {
+			z.ra.stop()
 			return 0, z.err
 		}
 		if !z.inBody {
@@ -349,6 +353,7 @@ func (z *Reader) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	z.parWait()
+	z.ra.stop()
 	n, werr := aw.close()
 	if werr != nil && (z.err == io.EOF || !errors.Is(z.err, werr)) {
 		z.err = werr
@@ -688,5 +693,6 @@ func (z *Reader) Close() error {
 		z.err = ErrReadClosed
 	}
 	z.parWait()
+	z.ra.stop()
 	return nil
 }
