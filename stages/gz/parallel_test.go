@@ -379,3 +379,35 @@ func TestSkip(t *testing.T) {
 	}
 	r.Close()
 }
+
+// TestDiscardRest: after part of the data, the rest of the input is read
+// to its end, damaged or not, and the Reader then gives io.EOF.
+func TestDiscardRest(t *testing.T) {
+	t.Parallel()
+	z := compress(t, text(4*MinBlockSize), BlockSize(MinBlockSize))
+	z = cat(z, []byte("trailing garbage, never looked at"))
+	for _, threads := range []int{1, 3} {
+		src := bytes.NewReader(z)
+		r, _ := NewReader(src, ReadThreads(threads))
+		if _, err := io.ReadFull(r, make([]byte, MinBlockSize+10)); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.DiscardRest(); err != nil {
+			t.Errorf("DiscardRest: %v", err)
+		}
+		if src.Len() != 0 {
+			t.Errorf("%d bytes of input left unread", src.Len())
+		}
+		if n, err := r.Read(make([]byte, 10)); n != 0 || err != io.EOF {
+			t.Errorf("Read after DiscardRest = %d, %v", n, err)
+		}
+		r.Close()
+	}
+	boom := errors.New("boom")
+	r, _ := NewReader(io.MultiReader(bytes.NewReader(z[:len(z)/2]), iotest.ErrReader(boom)))
+	r.Read(make([]byte, 10))
+	if err := r.DiscardRest(); err != boom {
+		t.Errorf("DiscardRest of a failing source: %v, want %v", err, boom)
+	}
+	r.Close()
+}

@@ -14,6 +14,7 @@ type readAhead struct {
 	full    chan chunk
 	quit    chan struct{}
 	started bool
+	stopped bool
 	cur     []byte
 	buf     []byte // cur's whole buffer, to give back
 	err     error
@@ -37,23 +38,24 @@ func (a *readAhead) start() {
 	for range readAheadBuffers {
 		a.free <- make([]byte, readAheadBuffer)
 	}
-	go a.loop()
+	go a.loop(a.src, a.free, a.full, a.quit)
 }
 
-func (a *readAhead) loop() {
+// loop has its own copies of the fields it uses.
+func (a *readAhead) loop(src io.Reader, free chan []byte, full chan chunk, quit chan struct{}) {
 	for {
 		var b []byte
 		select {
-		case b = <-a.free:
-		case <-a.quit:
+		case b = <-free:
+		case <-quit:
 			return
 		}
-		n, err := a.src.Read(b)
+		n, err := src.Read(b)
 		if n == 0 && err == nil {
-			a.free <- b
+			free <- b
 			continue
 		}
-		a.full <- chunk{b[:n], err}
+		full <- chunk{b[:n], err}
 		if err != nil {
 			return
 		}
@@ -85,8 +87,8 @@ func (a *readAhead) Read(p []byte) (int, error) {
 
 // stop lets the goroutine end; it does not wait for it.
 func (a *readAhead) stop() {
-	if a.started && a.quit != nil {
+	if a.started && !a.stopped {
 		close(a.quit)
-		a.quit = nil
+		a.stopped = true
 	}
 }

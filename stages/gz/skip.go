@@ -97,3 +97,20 @@ func (z *Reader) startSlot(s *slot, size int64) {
 		go s.decode(z.sem)
 	}
 }
+
+// DiscardRest reads the rest of the input to its end without decoding or
+// checking it, and returns the source's error if it fails (nil at its
+// end). Read and WriteTo then return io.EOF. It is for a consumer that has
+// what it wanted and must still take all of its input (a stage of an
+// fpipe chain that stops early fails the chain).
+func (z *Reader) DiscardRest() error {
+	z.parWait()
+	_, err := io.Copy(io.Discard, z.br)
+	z.ra.stop()
+	if z.err == nil {
+		z.err = io.EOF
+	}
+	z.queue = z.queue[:0]
+	z.inBody = false
+	return err
+}

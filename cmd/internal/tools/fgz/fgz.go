@@ -116,7 +116,7 @@ func define(fls *pflag.FlagSet) cli.Build {
 				if err != nil {
 					return nil, err
 				}
-				return &input{Reader: r, src: src, skip: offset.V, left: lim}, nil
+				return &input{Reader: r, skip: offset.V, left: lim}, nil
 			}}}
 			if *test {
 				st.Sink = stages.StdoutSink(io.Discard)
@@ -154,20 +154,19 @@ func define(fls *pflag.FlagSet) cli.Build {
 // "stdin: empty input, not gzip data".
 type input struct {
 	*gz.Reader
-	src  io.Reader // the compressed input, read to its end after --length
-	skip int64     // bytes still to skip
-	left int64     // bytes still to give; -1: no limit
+	skip    int64 // bytes still to skip
+	left    int64 // bytes still to give; -1: no limit
+	drained bool
 }
 
 // rest reads the rest of the input without decoding it: a stage takes all
 // of its input (in an fpipe chain, one that stops early fails it).
 func (r *input) rest() error {
-	if r.src == nil {
+	if r.drained {
 		return io.EOF
 	}
-	_, err := io.Copy(io.Discard, r.src)
-	r.src = nil
-	if err != nil {
+	r.drained = true
+	if err := r.Reader.DiscardRest(); err != nil {
 		return err
 	}
 	return io.EOF
@@ -181,7 +180,7 @@ func (r *input) skipFirst() error {
 	r.skip = 0
 	if err == io.EOF {
 		r.left = 0 // the data ends before the offset: nothing to write
-		r.src = nil
+		r.drained = true
 		return nil
 	}
 	return nameEmpty(err)
