@@ -1,0 +1,128 @@
+package s3_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fpipe/fpipe/stages/s3"
+	"github.com/fpipe/fpipe/stages/s3/s3test"
+)
+
+const bucket = "bkt"
+
+func client(t testing.TB, srv *s3test.Server, endpoint string) *s3.Client {
+	t.Helper()
+	cfg, err := s3.LoadConfig(srv.Getenv(endpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s3.NewClient(cfg, s3.Backoff(time.Millisecond, 20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func data(n int, seed uint64) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(seed, 1))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func put(t testing.TB, c *s3.Client, key string, b []byte, opts ...s3.Option) error {
+	t.Helper()
+	w, err := s3.Create(context.Background(), c, bucket, key, opts...)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, bytes.NewReader(b)); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Commit()
+}
+
+func get(t testing.TB, c *s3.Client, key string, opts ...s3.ReadOption) ([]byte, error) {
+	t.Helper()
+	r, err := s3.Open(context.Background(), c, bucket, key, opts...)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
+// noUploads fails t if an incomplete upload is left in the bucket.
+func noUploads(t testing.TB, c *s3.Client) {
+	t.Helper()
+	ups, err := c.ListUploads(context.Background(), bucket, "")
+	if err != nil {
+		t.Fatalf("ListUploads: %v", err)
+	}
+	if len(ups) != 0 {
+		t.Errorf("incomplete uploads left: %+v", ups)
+	}
+}
+
+func same(t testing.TB, got, want []byte) {
+	t.Helper()
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got %d bytes sha256 %x, want %d bytes sha256 %x", len(got), sha256.Sum256(got), len(want), sha256.Sum256(want))
+	}
+}
+
+const mem = s3.MinBufferMemory // 10 MiB: parts of 5 MiB
+
+func TestRoundTrip(t *testing.T) {
+	srv := s3test.Start(t, bucket)
+	c := client(t, srv, "")
+	part := s3.MinPartSize
+	for _, n := range []int{0, 1, part - 1, part, part + 1, 3*part + 17} {
+		t.Run(strings.TrimSpace(string(rune('a'+n%26)))+itoa(n), func(t *testing.T) {
+			want := data(n, uint64(n))
+			key := "rt/" + itoa(n)
+			if err := put(t, c, key, want, s3.BufferMemory(mem), s3.AllowEmpty()); err != nil {
+				t.Fatalf("put: %v", err)
+			}
+			got, err := get(t, c, key)
+			if err != nil {
+				t.Fatalf("get: %v", err)
+			}
+			same(t, got, want)
+			onDisk, err := os.ReadFile(filepath.Join(srv.Dir, bucket, "rt", itoa(n)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			same(t, onDisk, want)
+		})
+	}
+	noUploads(t, c)
+}
+
+func itoa(n int) string { return strings.TrimLeft(string(rune(0)), "\x00") + func() string { return fmtInt(n) }() }
+
+func fmtInt(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
+
+var _ = errors.New
