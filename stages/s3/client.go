@@ -139,6 +139,7 @@ type request struct {
 	header      http.Header
 	body        func() io.Reader // a fresh body for each attempt; nil: none
 	length      int64
+	stop        <-chan struct{} // closed: no further attempt (the one under way goes on)
 }
 
 // Error is a failed S3 call. It never holds credentials.
@@ -230,7 +231,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 	var last *Error
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
-			if err := c.wait(ctx, attempt); err != nil {
+			if err := c.wait(ctx, r.stop, attempt); err != nil {
 				last.Attempts = attempt - 1
 				return nil, last
 			}
@@ -265,7 +266,7 @@ func netError(err error) error {
 	return err
 }
 
-func (c *Client) wait(ctx context.Context, attempt int) error {
+func (c *Client) wait(ctx context.Context, stop <-chan struct{}, attempt int) error {
 	d := c.delay << (attempt - 2)
 	if d > c.maxDelay || d <= 0 {
 		d = c.maxDelay
@@ -276,10 +277,14 @@ func (c *Client) wait(ctx context.Context, attempt int) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-stop:
+		return errStopped
 	case <-t.C:
 		return nil
 	}
 }
+
+var errStopped = errors.New("stopped")
 
 func (c *Client) once(ctx context.Context, r *request) (*http.Response, error) {
 	u := c.objectURL(r.bucket, r.key, r.query)

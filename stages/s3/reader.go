@@ -57,7 +57,8 @@ type Reader struct {
 	etag        string
 	size        int64
 	body        io.ReadCloser
-	failures    int // consecutive failed attempts without progress
+	failures    int   // failed attempts since the last good stretch
+	sinceFail   int64 // bytes read since the last failure
 	err         error
 
 	mu     sync.Mutex
@@ -155,7 +156,8 @@ func (r *Reader) open() error {
 }
 
 // Read reads the object, resuming after a dropped connection at the next
-// byte, as many times as the client tries a request, while bytes come.
+// byte: as many times in a row as the client tries a request, the count
+// starting anew after each MiB that came.
 func (r *Reader) Read(p []byte) (int, error) {
 	if r.err != nil {
 		return 0, r.err
@@ -177,9 +179,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 		}
 		n, err := r.body.Read(p)
 		r.pos += int64(n)
-		if n > 0 {
-			r.failures = 0
-		}
+		r.sinceFail += int64(n)
 		if err == nil || (err == io.EOF && n > 0) {
 			if err == io.EOF {
 				r.closeBody()
@@ -194,7 +194,13 @@ func (r *Reader) Read(p []byte) (int, error) {
 			r.err = r.wrap(cerr)
 			return n, r.err
 		}
-		// Dropped before the end: resume at r.pos.
+		// Dropped before the end: resume at r.pos. A failure after a good
+		// stretch (1 MiB) starts the count anew; a server that cuts every
+		// answer short ends the read after the client's attempts.
+		if r.sinceFail >= 1<<20 {
+			r.failures = 0
+		}
+		r.sinceFail = 0
 		r.failures++
 		if r.failures >= r.c.attempts {
 			if err == io.EOF {
@@ -203,7 +209,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 			r.err = r.wrap(fmt.Errorf("get at byte %d: %w, after %d attempts", r.pos, netError(err), r.failures))
 			return n, r.err
 		}
-		if werr := r.c.wait(r.ctx, r.failures+1); werr != nil {
+		if werr := r.c.wait(r.ctx, nil, r.failures+1); werr != nil {
 			r.err = r.wrap(werr)
 			return n, r.err
 		}

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
+	"strconv"
 	"testing"
 	"time"
 
@@ -90,9 +89,9 @@ func TestRoundTrip(t *testing.T) {
 	c := client(t, srv, "")
 	part := s3.MinPartSize
 	for _, n := range []int{0, 1, part - 1, part, part + 1, 3*part + 17} {
-		t.Run(strings.TrimSpace(string(rune('a'+n%26)))+itoa(n), func(t *testing.T) {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			want := data(n, uint64(n))
-			key := "rt/" + itoa(n)
+			key := "rt/" + strconv.Itoa(n)
 			if err := put(t, c, key, want, s3.BufferMemory(mem), s3.AllowEmpty()); err != nil {
 				t.Fatalf("put: %v", err)
 			}
@@ -101,7 +100,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("get: %v", err)
 			}
 			same(t, got, want)
-			onDisk, err := os.ReadFile(filepath.Join(srv.Dir, bucket, "rt", itoa(n)))
+			onDisk, err := os.ReadFile(filepath.Join(srv.Dir, bucket, "rt", strconv.Itoa(n)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,19 +109,3 @@ func TestRoundTrip(t *testing.T) {
 	}
 	noUploads(t, c)
 }
-
-func itoa(n int) string { return strings.TrimLeft(string(rune(0)), "\x00") + func() string { return fmtInt(n) }() }
-
-func fmtInt(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
-}
-
-var _ = errors.New

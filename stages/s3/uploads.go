@@ -67,7 +67,7 @@ func (c *Client) AbortStale(ctx context.Context, bucket, prefix string, olderTha
 		if report != nil {
 			report(u)
 		}
-		if err := c.AbortUpload(ctx, bucket, u.Key, u.UploadID); err != nil && !isCode(err, "NoSuchUpload", http.StatusNotFound) {
+		if err := c.abortFully(ctx, bucket, u.Key, u.UploadID); err != nil {
 			return n, err
 		}
 		n++

@@ -121,8 +121,10 @@ type Writer struct {
 
 	plan   partPlan
 	free   chan []byte // free chunks of the pool
-	ctx    context.Context
+	ctx    context.Context // every request's; cancelled only when waiting is over
 	cancel context.CancelFunc
+	stop   chan struct{} // closed at the first error or Abort: nothing new starts
+	once   sync.Once
 	cur    *part // being filled
 	nparts int   // parts sent or being sent
 	n      int64 // bytes written
@@ -193,6 +195,7 @@ func Create(ctx context.Context, c *Client, bucket, key string, opts ...Option) 
 		w.free <- slab[i : i+chunkSize : i+chunkSize]
 	}
 	w.ctx, w.cancel = context.WithCancel(ctx)
+	w.stop = make(chan struct{})
 	return w, nil
 }
 
@@ -222,19 +225,29 @@ func (w *Writer) fail(err error) error {
 	w.errMu.Lock()
 	if w.err == nil {
 		w.err = w.wrap(err)
-		w.cancel()
+		w.halt()
 	}
 	err = w.err
 	w.errMu.Unlock()
 	return err
 }
 
+// halt stops what has not started: new parts, further attempts. A
+// request under way is left to end, so that the server is not still
+// writing a part when the upload is aborted.
+func (w *Writer) halt() { w.once.Do(func() { close(w.stop) }) }
+
 // space returns where the next bytes go, taking a chunk from the pool
 // when the current one is full; it waits for a part's upload to give one
 // back.
 func (w *Writer) space() ([]byte, error) {
-	if err := w.Err(); err != nil {
-		return nil, err
+	select {
+	case <-w.stop:
+		if err := w.Err(); err != nil {
+			return nil, err
+		}
+		return nil, w.wrap(errAborted)
+	default:
 	}
 	if w.cur == nil {
 		if w.nparts >= MaxParts {
@@ -253,6 +266,11 @@ func (w *Writer) space() ([]byte, error) {
 				return nil, err
 			}
 			return nil, w.wrap(w.ctx.Err())
+		case <-w.stop:
+			if err := w.Err(); err != nil {
+				return nil, err
+			}
+			return nil, w.wrap(errAborted)
 		}
 	}
 	c := p.chunks[p.n/chunkSize][off:]
@@ -330,23 +348,18 @@ func (w *Writer) send(p *part) error {
 		w.release(p)
 		return w.fail(errAborted)
 	}
+	// Abort waits for this: for the upload being started, and for the part.
+	w.wg.Add(1)
 	id := w.uploadID
 	w.mu.Unlock()
 	if id == "" {
 		var err error
 		if id, err = w.createUpload(); err != nil {
 			w.release(p)
+			w.wg.Done()
 			return w.fail(err)
 		}
 	}
-	w.mu.Lock()
-	if w.state == stateAborted {
-		w.mu.Unlock()
-		w.release(p)
-		return w.fail(errAborted)
-	}
-	w.wg.Add(1)
-	w.mu.Unlock()
 	go func() {
 		defer w.wg.Done()
 		err := w.uploadPart(id, p)
@@ -392,11 +405,8 @@ func (w *Writer) createUpload() (string, error) {
 		return "", errors.New("start upload: no upload ID in the answer")
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.uploadID = out.UploadID
-	if w.state == stateAborted {
-		return "", errAborted
-	}
+	w.mu.Unlock()
 	return out.UploadID, nil
 }
 
@@ -413,7 +423,7 @@ func (w *Writer) uploadPart(id string, p *part) error {
 	op := "upload part " + strconv.Itoa(p.num)
 	resp, err := w.c.send(w.ctx, &request{op: op, method: http.MethodPut, bucket: w.bucket, key: w.key,
 		query: url.Values{"partNumber": {strconv.Itoa(p.num)}, "uploadId": {id}}, header: h,
-		body: p.reader, length: p.n})
+		body: p.reader, length: p.n, stop: w.stop})
 	if err != nil {
 		return err
 	}
@@ -454,7 +464,9 @@ func (w *Writer) Commit() error {
 	err := w.commit()
 	if err != nil {
 		err = w.fail(err)
-		w.abort()
+		if aerr := w.abort(); aerr != nil {
+			err = fmt.Errorf("%w; and %v", err, aerr)
+		}
 		return err
 	}
 	w.mu.Lock()
@@ -651,8 +663,8 @@ func (w *Writer) abort() error {
 	}
 	w.state = stateAborted
 	w.mu.Unlock()
-	w.cancel()
-	w.wg.Wait()
+	w.halt()
+	w.waitParts()
 	w.mu.Lock()
 	id := w.uploadID
 	w.mu.Unlock()
@@ -661,9 +673,58 @@ func (w *Writer) abort() error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 30*time.Second)
 	defer cancel()
-	err := w.c.AbortUpload(ctx, w.bucket, w.key, id)
-	if isCode(err, "NoSuchUpload", http.StatusNotFound) {
-		return nil
+	return w.wrap(w.c.abortFully(ctx, w.bucket, w.key, id))
+}
+
+// abortGrace is how long Abort lets the part requests under way end
+// before it cuts them off.
+const abortGrace = 5 * time.Second
+
+// waitParts waits for the part uploads under way, cutting them off after
+// abortGrace.
+func (w *Writer) waitParts() {
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	t := time.NewTimer(abortGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		w.cancel()
+		<-done
 	}
-	return w.wrap(err)
+}
+
+// abortFully aborts an upload and checks that it is gone: a part request
+// that was cut off may still be running in the server and bring the
+// upload back, so S3 asks clients to abort again until the listing no
+// longer shows it.
+func (c *Client) abortFully(ctx context.Context, bucket, key, id string) error {
+	for try := 1; ; try++ {
+		err := c.AbortUpload(ctx, bucket, key, id)
+		if err != nil && !isCode(err, "NoSuchUpload", http.StatusNotFound) {
+			return err
+		}
+		ups, lerr := c.ListUploads(ctx, bucket, key)
+		if lerr != nil {
+			return nil // aborted; the listing is only a check
+		}
+		left := false
+		for _, u := range ups {
+			left = left || u.UploadID == id
+		}
+		if !left {
+			return nil
+		}
+		if try == 20 {
+			return fmt.Errorf("abort upload: upload %s still listed after %d aborts", id, try)
+		}
+		t := time.NewTimer(time.Duration(try) * 50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
