@@ -120,7 +120,7 @@ type Writer struct {
 	allowEmpty  bool
 
 	plan   partPlan
-	free   chan []byte // free chunks of the pool
+	free   chan []byte     // free chunks of the pool
 	ctx    context.Context // every request's; cancelled only when waiting is over
 	cancel context.CancelFunc
 	stop   chan struct{} // closed at the first error or Abort: nothing new starts

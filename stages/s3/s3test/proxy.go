@@ -24,10 +24,10 @@ type Call struct {
 // Action is what the proxy does with a call; the zero Action forwards it.
 type Action struct {
 	Delay  time.Duration // wait before anything else
-	Status int          // answer this status with an S3 error body, unforwarded
-	Code   string       // the S3 error code for Status ("SlowDown")
-	Cut    bool         // close the connection without an answer, unforwarded
-	Lose   bool         // forward, then close the connection without the answer
+	Status int           // answer this status with an S3 error body, unforwarded
+	Code   string        // the S3 error code for Status ("SlowDown")
+	Cut    bool          // close the connection without an answer, unforwarded
+	Lose   bool          // forward, then close the connection without the answer
 	// CutAfter, when > 0, forwards and sends this many bytes of the answer's
 	// body, then closes the connection.
 	CutAfter int64
