@@ -40,15 +40,21 @@ func newPlan(pool, hint int64) (partPlan, error) {
 	largest := min(pool/chunkSize*chunkSize, MaxPartSize)
 	first := min(max(pool/3/chunkSize*chunkSize, MinPartSize), 16<<20, largest)
 	if hint > 0 {
-		// Room for 5% more than the hint, in fixed parts.
-		need := (hint + hint/20 + MaxParts - 1) / MaxParts
-		need = (need + chunkSize - 1) / chunkSize * chunkSize
+		need := PartSizeFor(hint)
 		if need > largest {
 			return partPlan{}, fmt.Errorf("size hint %d needs parts of %d bytes; the buffer memory holds %d", hint, need, largest)
 		}
 		return partPlan{first: max(first, need), max: max(first, need), hinted: true}, nil
 	}
 	return partPlan{first: first, max: largest}, nil
+}
+
+// PartSizeFor returns the part size a SizeHint of n gives: room for 5%
+// more than n in MaxParts parts, in whole MiB. The buffer memory must hold
+// one such part.
+func PartSizeFor(n int64) int64 {
+	need := (n + n/20 + MaxParts - 1) / MaxParts
+	return (need + chunkSize - 1) / chunkSize * chunkSize
 }
 
 // size returns the size of part i (0-based).

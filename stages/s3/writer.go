@@ -728,3 +728,15 @@ func (c *Client) abortFully(ctx context.Context, bucket, key, id string) error {
 		}
 	}
 }
+
+// CheckOptions reports whether opts are valid, without a request.
+func CheckOptions(opts ...Option) error {
+	w := &Writer{pool: DefaultBufferMemory}
+	for _, o := range opts {
+		if err := o(w); err != nil {
+			return err
+		}
+	}
+	_, err := newPlan(w.pool, w.hint)
+	return err
+}

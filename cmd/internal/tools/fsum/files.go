@@ -108,7 +108,7 @@ func hashReader(ctx context.Context, r io.Reader, algos []sum.Algorithm, buf []b
 // buildFiles is fsum FILE...: the sums of the files on standard output
 // (or in --out), as sha256sum prints them.
 func (f *flags) buildFiles(args []string, env *cli.Env, algos []sum.Algorithm) (*cli.Stage, error) {
-	out, err := f.output()
+	out, err := f.output(env)
 	if err != nil {
 		return nil, err
 	}

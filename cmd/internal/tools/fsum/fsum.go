@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/cmd/internal/s3cli"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/sink"
 	"github.com/fpipe/fpipe/stages/sum"
@@ -123,12 +124,15 @@ func (f *flags) build(args []string, env *cli.Env) (*cli.Stage, error) {
 }
 
 // output opens --out; nil without it.
-func (f *flags) output() (*sink.Writer, error) {
+func (f *flags) output(env *cli.Env) (stages.Sink, error) {
 	if !f.given("out") {
 		return nil, nil
 	}
 	if f.out == "" || f.out == "-" {
 		return nil, cli.Usagef("--out needs a file name (the lines go to stderr without it)")
+	}
+	if s3cli.IsURL(f.out) {
+		return s3cli.SumSink(env.Ctx, f.out)
 	}
 	var opts []sink.Option
 	if f.noSync {
@@ -162,7 +166,7 @@ func (f *flags) buildFilter(env *cli.Env, algos []sum.Algorithm, explicit bool) 
 		}
 		opts = append(opts, sum.Expect(want...))
 	}
-	out, err := f.output()
+	out, err := f.output(env)
 	if err != nil {
 		return nil, err
 	}
