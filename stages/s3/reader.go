@@ -55,6 +55,7 @@ type Reader struct {
 	length      int64 // -1: to the end
 	end         int64 // first byte not to read; -1 until known
 	etag        string
+	started     bool // the first answer came
 	size        int64
 	body        io.ReadCloser
 	failures    int   // failed attempts since the last good stretch
@@ -110,6 +111,10 @@ func (r *Reader) open() error {
 	if r.pos > 0 || r.length >= 0 {
 		h.Set("Range", rng)
 	}
+	if r.started && r.etag == "" {
+		// Without an ETag a second request could read another version.
+		return r.wrap(fmt.Errorf("get at byte %d: the connection dropped and the server gives no ETag to resume the same version", r.pos))
+	}
 	if r.etag != "" {
 		h.Set("If-Match", r.etag)
 	}
@@ -118,7 +123,7 @@ func (r *Reader) open() error {
 		switch {
 		case r.etag != "" && isCode(err, "PreconditionFailed", http.StatusPreconditionFailed):
 			return r.wrap(ErrChanged)
-		case isCode(err, "InvalidRange", http.StatusRequestedRangeNotSatisfiable) && r.etag == "":
+		case isCode(err, "InvalidRange", http.StatusRequestedRangeNotSatisfiable) && !r.started:
 			// Offset at or past the end: nothing to read.
 			r.end = r.pos
 			return nil
@@ -126,12 +131,9 @@ func (r *Reader) open() error {
 		return r.wrap(err)
 	}
 	info := infoFrom(resp)
-	if r.etag == "" {
+	if !r.started {
+		r.started = true
 		r.etag, r.size = info.ETag, info.Size
-		if r.etag == "" {
-			resp.Body.Close()
-			return r.wrap(errors.New("get: no ETag in the answer; cannot pin the reads to one version"))
-		}
 		r.end = r.size
 		if r.length >= 0 {
 			r.end = min(r.size, r.pos+r.length)

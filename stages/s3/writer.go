@@ -119,15 +119,17 @@ type Writer struct {
 	noClobber   bool
 	allowEmpty  bool
 
-	plan   partPlan
-	free   chan []byte     // free chunks of the pool
-	ctx    context.Context // every request's; cancelled only when waiting is over
-	cancel context.CancelFunc
-	stop   chan struct{} // closed at the first error or Abort: nothing new starts
-	once   sync.Once
-	cur    *part // being filled
-	nparts int   // parts sent or being sent
-	n      int64 // bytes written
+	plan    partPlan
+	free    chan []byte     // free chunks of the pool
+	ctx     context.Context // every request's; cancelled only when waiting is over
+	cancel  context.CancelFunc
+	parent  context.Context // Create's
+	unwatch func() bool     // stops watching it
+	stop    chan struct{}   // closed at the first error or Abort: nothing new starts
+	once    sync.Once
+	cur     *part // being filled
+	nparts  int   // parts sent or being sent
+	n       int64 // bytes written
 
 	mu       sync.Mutex
 	state    int
@@ -137,6 +139,9 @@ type Writer struct {
 
 	errMu sync.Mutex
 	err   error
+
+	aborted  chan struct{} // closed when an Abort has finished
+	abortErr error
 }
 
 const (
@@ -194,8 +199,15 @@ func Create(ctx context.Context, c *Client, bucket, key string, opts ...Option) 
 	for i := 0; i < len(slab); i += chunkSize {
 		w.free <- slab[i : i+chunkSize : i+chunkSize]
 	}
-	w.ctx, w.cancel = context.WithCancel(ctx)
+	// Requests do not die with ctx: its end halts the upload (nothing new
+	// starts, Commit fails), and Abort lets the requests under way finish,
+	// for abortGrace, before it cuts them off. A part cut off mid-request
+	// may still be written by the server after the upload was aborted.
+	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	w.parent = ctx
+	w.unwatch = context.AfterFunc(ctx, func() { w.fail(ctx.Err()) })
 	w.stop = make(chan struct{})
+	w.aborted = make(chan struct{})
 	return w, nil
 }
 
@@ -476,12 +488,16 @@ func (w *Writer) Commit() error {
 		return nil
 	}
 	w.state = stateCommitted
+	w.unwatch()
 	w.cancel()
 	w.free = nil
 	return nil
 }
 
 func (w *Writer) commit() error {
+	if err := w.parent.Err(); err != nil {
+		return err
+	}
 	if err := w.Err(); err != nil {
 		return err
 	}
@@ -504,6 +520,9 @@ func (w *Writer) commit() error {
 	}
 	w.wg.Wait()
 	if err := w.Err(); err != nil {
+		return err
+	}
+	if err := w.parent.Err(); err != nil {
 		return err
 	}
 	return w.complete()
@@ -647,7 +666,7 @@ func (w *Writer) verify(sum, etag string) error {
 // once; after a successful Commit it does nothing.
 func (w *Writer) Abort() error {
 	w.mu.Lock()
-	if w.state == stateCommitted || w.state == stateAborted {
+	if w.state == stateCommitted {
 		w.mu.Unlock()
 		return nil
 	}
@@ -655,14 +674,21 @@ func (w *Writer) Abort() error {
 	return w.abort()
 }
 
+// abort does the work of Abort once; a second caller waits for the
+// first to finish (a signal handler and the chain may both abort, and the
+// process must not exit before the upload is gone).
 func (w *Writer) abort() error {
 	w.mu.Lock()
 	if w.state == stateAborted {
 		w.mu.Unlock()
-		return nil
+		<-w.aborted
+		return w.abortErr
 	}
 	w.state = stateAborted
 	w.mu.Unlock()
+	defer close(w.aborted)
+	defer w.unwatch()
+	defer w.cancel()
 	w.halt()
 	w.waitParts()
 	w.mu.Lock()
@@ -673,7 +699,8 @@ func (w *Writer) abort() error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 30*time.Second)
 	defer cancel()
-	return w.wrap(w.c.abortFully(ctx, w.bucket, w.key, id))
+	w.abortErr = w.wrap(w.c.abortFully(ctx, w.bucket, w.key, id))
+	return w.abortErr
 }
 
 // abortGrace is how long Abort lets the part requests under way end
