@@ -71,4 +71,3 @@ func s3ClientFromEnv(getenv func(string) string) *s3.Client {
 	}
 	return c
 }
-
