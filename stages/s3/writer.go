@@ -119,17 +119,18 @@ type Writer struct {
 	noClobber   bool
 	allowEmpty  bool
 
-	plan    partPlan
-	free    chan []byte     // free chunks of the pool
-	ctx     context.Context // every request's; cancelled only when waiting is over
-	cancel  context.CancelFunc
-	parent  context.Context // Create's
-	unwatch func() bool     // stops watching it
-	stop    chan struct{}   // closed at the first error or Abort: nothing new starts
-	once    sync.Once
-	cur     *part // being filled
-	nparts  int   // parts sent or being sent
-	n       int64 // bytes written
+	plan     partPlan
+	free     chan []byte     // free chunks of the pool
+	ctx      context.Context // every request's; cancelled only when waiting is over
+	cancel   context.CancelFunc
+	parent   context.Context // Create's
+	unwatch  func() bool     // stops watching it
+	stop     chan struct{}   // closed at the first error or Abort: nothing new starts
+	once     sync.Once
+	cur      *part // being filled
+	nparts   int   // parts sent or being sent
+	prepared bool  // Prepare succeeded
+	n        int64 // bytes written
 
 	mu       sync.Mutex
 	state    int
@@ -495,6 +496,50 @@ func (w *Writer) Commit() error {
 }
 
 func (w *Writer) commit() error {
+	if !w.prepared {
+		if err := w.prepare(); err != nil {
+			return err
+		}
+	}
+	if err := w.parent.Err(); err != nil {
+		return err
+	}
+	if w.nparts == 0 {
+		return w.putObject()
+	}
+	return w.complete()
+}
+
+// Prepare does all that Commit does but the one request that makes the
+// object visible: it checks the empty-input rule, sends the last part and
+// waits until the server has acknowledged every part. Commit is then a
+// single request (CompleteMultipartUpload, or the PUT of a stream shorter
+// than a part), and Abort still leaves the old object. On failure the
+// upload is aborted. An object once completed cannot be taken back: among
+// several outputs committed together, complete S3 objects last.
+func (w *Writer) Prepare() error {
+	w.mu.Lock()
+	switch {
+	case w.state == stateAborted:
+		w.mu.Unlock()
+		return w.wrap(errAborted)
+	case w.state != stateOpen || w.prepared:
+		w.mu.Unlock()
+		return nil
+	}
+	w.mu.Unlock()
+	if err := w.prepare(); err != nil {
+		err = w.fail(err)
+		if aerr := w.abort(); aerr != nil {
+			err = fmt.Errorf("%w; and %v", err, aerr)
+		}
+		return err
+	}
+	w.prepared = true
+	return nil
+}
+
+func (w *Writer) prepare() error {
 	if err := w.parent.Err(); err != nil {
 		return err
 	}
@@ -511,7 +556,7 @@ func (w *Writer) commit() error {
 		}
 	}
 	if w.nparts == 0 {
-		return w.putObject()
+		return nil
 	}
 	if w.cur != nil && w.cur.n > 0 {
 		if err := w.send(w.cur); err != nil {
@@ -519,13 +564,7 @@ func (w *Writer) commit() error {
 		}
 	}
 	w.wg.Wait()
-	if err := w.Err(); err != nil {
-		return err
-	}
-	if err := w.parent.Err(); err != nil {
-		return err
-	}
-	return w.complete()
+	return w.Err()
 }
 
 // putObject sends a stream shorter than one part in one request.
