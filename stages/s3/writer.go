@@ -491,7 +491,7 @@ func (w *Writer) Commit() error {
 	w.state = stateCommitted
 	w.unwatch()
 	w.cancel()
-	w.free = nil
+	w.halt() // a Write after Commit fails instead of waiting for a chunk
 	return nil
 }
 
