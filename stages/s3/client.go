@@ -95,8 +95,8 @@ func NewClient(cfg Config, opts ...ClientOption) (*Client, error) {
 			TLSHandshakeTimeout:   10 * time.Second,
 			ResponseHeaderTimeout: 5 * time.Minute,
 			ExpectContinueTimeout: time.Second,
-			WriteBufferSize:       256 << 10,
-			ReadBufferSize:        256 << 10,
+			WriteBufferSize:       64 << 10,
+			ReadBufferSize:        64 << 10,
 			DisableCompression:    true,
 		}
 		c.hc = &http.Client{Transport: tr}

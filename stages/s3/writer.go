@@ -120,6 +120,7 @@ type Writer struct {
 	allowEmpty  bool
 
 	plan     partPlan
+	slab     []byte          // the pool: an anonymous mapping
 	free     chan []byte     // free chunks of the pool
 	ctx      context.Context // every request's; cancelled only when waiting is over
 	cancel   context.CancelFunc
@@ -195,7 +196,11 @@ func Create(ctx context.Context, c *Client, bucket, key string, opts ...Option) 
 			return nil, w.wrap(err)
 		}
 	}
-	slab := make([]byte, w.pool/chunkSize*chunkSize)
+	slab, err := newSlab(w.pool / chunkSize * chunkSize)
+	if err != nil {
+		return nil, w.wrap(fmt.Errorf("buffer memory: %w", err))
+	}
+	w.slab = slab
 	w.free = make(chan []byte, len(slab)/chunkSize)
 	for i := 0; i < len(slab); i += chunkSize {
 		w.free <- slab[i : i+chunkSize : i+chunkSize]
@@ -492,6 +497,9 @@ func (w *Writer) Commit() error {
 	w.unwatch()
 	w.cancel()
 	w.halt() // a Write after Commit fails instead of waiting for a chunk
+	w.cur = nil
+	dropSlab(w.slab, true)
+	w.slab = nil
 	return nil
 }
 
@@ -730,6 +738,7 @@ func (w *Writer) abort() error {
 	defer w.cancel()
 	w.halt()
 	w.waitParts()
+	dropSlab(w.slab, false)
 	w.mu.Lock()
 	id := w.uploadID
 	w.mu.Unlock()

@@ -19,7 +19,7 @@ func IsURL(name string) bool { return s3.IsURL(name) }
 
 // overhead is the memory of a tool besides its part buffers (runtime,
 // HTTP client, copy buffers), counted in --s3-memory.
-const overhead = 16 << 20
+const overhead = 20 << 20
 
 // DefaultMemory is --s3-memory's default.
 const DefaultMemory = 64 << 20
@@ -90,7 +90,7 @@ func (f *SinkFlags) Sink(ctx context.Context, dest string, extra ...s3.Option) (
 	if f.memory.Given {
 		mem = f.memory.V
 	}
-	if mem < overhead+s3.MinBufferMemory+6<<20 {
+	if mem < 32<<20 {
 		return nil, cli.Usagef("invalid argument %q for \"--s3-memory\" flag: at least 32M", f.fs.Lookup("s3-memory").Value.String())
 	}
 	opts := []s3.Option{s3.BufferMemory(mem - overhead)}

@@ -42,7 +42,7 @@ else
     # One PUT of the file: the server's own ceiling (a file, not a stream).
     compare "fsink s3://" "curl -T (one PUT)" 256M "$s3bytes" \
       "fread '$S3IN' | fsink s3://bench/up1" \
-      "curl -sf --aws-sigv4 aws:amz:us-east-1:s3 -u bench:bench-secret -T '$S3IN' $S3URL/bench/up4" \
+      "curl -sf --aws-sigv4 aws:amz:us-east-1:s3 -u bench:bench-secret -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -T '$S3IN' $S3URL/bench/up4" \
       "curl sends a file of known length"
   fi
   kill $S3PID; wait $S3PID 2>/dev/null || true
