@@ -348,6 +348,7 @@ type ObjectInfo struct {
 	ChecksumCRC  string // x-amz-checksum-crc32c, when the server keeps one
 	ContentType  string
 	LastModified time.Time
+	Metadata     map[string]string // user metadata, names in lower case
 }
 
 // Stat returns the object's size, ETag and checksum; a missing object is
@@ -373,7 +374,17 @@ func infoFrom(resp *http.Response) ObjectInfo {
 		}
 	}
 	lm, _ := http.ParseTime(resp.Header.Get("Last-Modified"))
+	var meta map[string]string
+	for k, v := range resp.Header {
+		if name, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-meta-"); ok && len(v) > 0 {
+			if meta == nil {
+				meta = map[string]string{}
+			}
+			meta[name] = v[0]
+		}
+	}
 	return ObjectInfo{
+		Metadata:     meta,
 		Size:         size,
 		ETag:         resp.Header.Get("ETag"),
 		ChecksumCRC:  resp.Header.Get("X-Amz-Checksum-Crc32c"),

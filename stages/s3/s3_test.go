@@ -109,3 +109,26 @@ func TestRoundTrip(t *testing.T) {
 	}
 	noUploads(t, c)
 }
+
+func TestContentTypeAndMetadata(t *testing.T) {
+	srv := s3test.Start(t, bucket)
+	c := client(t, srv, "")
+	for _, n := range []int{10, s3.MinPartSize + 1} {
+		key := "meta/" + strconv.Itoa(n)
+		if err := put(t, c, key, data(n, 1), s3.BufferMemory(mem), s3.ContentType("text/plain"), s3.Metadata("Owner", "ops"), s3.Metadata("run_id", "7")); err != nil {
+			t.Fatal(err)
+		}
+		info, err := c.Stat(context.Background(), bucket, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.ContentType != "text/plain" || info.Metadata["owner"] != "ops" || info.Metadata["run_id"] != "7" || info.Size != int64(n) {
+			t.Errorf("Stat(%s) = %+v, want text/plain, owner=ops, run_id=7, %d bytes", key, info, n)
+		}
+	}
+	for _, o := range []s3.Option{s3.ContentType(""), s3.ContentType("a\nb"), s3.Metadata("a b", "x"), s3.Metadata("a", "\x01"), s3.BufferMemory(1 << 20), s3.SizeHint(-1)} {
+		if err := s3.CheckOptions(o); err == nil {
+			t.Errorf("CheckOptions(bad option) = nil")
+		}
+	}
+}
