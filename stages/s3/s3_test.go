@@ -132,3 +132,22 @@ func TestContentTypeAndMetadata(t *testing.T) {
 		}
 	}
 }
+
+// Keys with characters that URLs and signatures encode.
+func TestOddKeys(t *testing.T) {
+	srv := s3test.Start(t, bucket)
+	c := client(t, srv, "")
+	for i, key := range []string{"a b/c+d", "é/ü~_-.x", "q?x=1&y=%20", "dir//double", "(paren)[x]!*'"} {
+		want := data(100+i, uint64(i))
+		if err := put(t, c, key, want); err != nil {
+			t.Errorf("put %q: %v", key, err)
+			continue
+		}
+		got, err := get(t, c, key)
+		if err != nil {
+			t.Errorf("get %q: %v", key, err)
+			continue
+		}
+		same(t, got, want)
+	}
+}
