@@ -2,8 +2,10 @@ package s3
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -73,4 +75,16 @@ func (c *Client) AbortStale(ctx context.Context, bucket, prefix string, olderTha
 		n++
 	}
 	return n, nil
+}
+
+// CreateBucket creates a bucket in the client's region.
+func (c *Client) CreateBucket(ctx context.Context, bucket string) error {
+	r := &request{op: "create bucket", method: http.MethodPut, bucket: bucket}
+	if c.cfg.Region != "us-east-1" {
+		body := `<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>` + c.cfg.Region + `</LocationConstraint></CreateBucketConfiguration>`
+		r.body = func() io.Reader { return strings.NewReader(body) }
+		r.length = int64(len(body))
+	}
+	_, err := c.call(ctx, r, nil)
+	return err
 }

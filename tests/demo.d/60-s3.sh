@@ -7,12 +7,14 @@ if [ -z "$VGW" ]; then
   step "S3: skipped (no versitygw; go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)"
 else
   S3DIR=$(mktemp -d)
-  mkdir "$S3DIR/backups"
   PORT=$(( 20000 + RANDOM % 20000 ))
   "$VGW" --port "127.0.0.1:$PORT" --access demo --secret demo-secret posix "$S3DIR" >"$S3DIR.log" 2>&1 &
   VGW_PID=$!
   trap 'kill $VGW_PID 2>/dev/null; wait $VGW_PID 2>/dev/null; rm -rf "$S3DIR" "$S3DIR.log"' EXIT
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+  # the bucket through the API (a folder made by hand has no ACL)
+  curl -sf --aws-sigv4 aws:amz:us-east-1:s3 -u demo:demo-secret -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -X PUT "http://127.0.0.1:$PORT/backups" ||
+    mkdir "$S3DIR/backups"
   export AWS_ENDPOINT_URL=http://127.0.0.1:$PORT AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo-secret AWS_REGION=us-east-1
 
   step "off-site backup to S3 (versitygw on 127.0.0.1:$PORT): fpipe 'fread | fgz | fsum -o s3://… | fsink s3://backups/backup.sql.gz'"

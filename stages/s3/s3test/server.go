@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fpipe/fpipe/stages/s3"
 )
 
 // Access and Secret are the server's credentials.
@@ -75,16 +77,16 @@ func Start(t testing.TB, buckets ...string) *Server {
 	t.Helper()
 	bin := Require(t)
 	dir := t.TempDir()
-	for _, b := range buckets {
-		if err := os.Mkdir(filepath.Join(dir, b), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	var last error
 	for range 3 {
 		s, err := start(bin, dir)
 		if err == nil {
 			t.Cleanup(s.Stop)
+			for _, b := range buckets {
+				if err := s.CreateBucket(b); err != nil {
+					t.Fatalf("create bucket %s: %v", b, err)
+				}
+			}
 			return s
 		}
 		last = err
@@ -148,6 +150,22 @@ func start(bin, dir string) (*Server, error) {
 	<-exited
 	os.Remove(logf)
 	return nil, errors.New("no answer within 30s")
+}
+
+// CreateBucket creates a bucket through the S3 API (a folder made by
+// hand has no ACL, which some requests then fail on).
+func (s *Server) CreateBucket(name string) error {
+	cfg, err := s3.LoadConfig(s.Getenv(""))
+	if err != nil {
+		return err
+	}
+	c, err := s3.NewClient(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return c.CreateBucket(ctx, name)
 }
 
 // Stop stops the server.
