@@ -370,3 +370,65 @@ func TestBadSecretNotShown(t *testing.T) {
 		t.Errorf("error %q does not name the object", err)
 	}
 }
+
+// As one of several outputs: a later output's failure before Commit
+// aborts the upload; after Commit the object stays and Rollback says so.
+func TestTwoPhase(t *testing.T) {
+	srv := s3test.Start(t, bucket)
+	c := client(t, srv, "")
+	old, payload := data(50, 1), data(2*s3.MinPartSize+3, 2)
+	if err := put(t, c, "tp", old); err != nil {
+		t.Fatal(err)
+	}
+	failing := &failingOutput{}
+	w, err := s3.Create(context.Background(), c, bucket, "tp", s3.BufferMemory(mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sumFilter := stages.Filter{Name: "sum", Writer: func(dst io.Writer) (io.WriteCloser, error) {
+		return &committerWriter{Writer: dst, out: failing}, nil
+	}}
+	failing.prepareErr = errors.New("sum: read-only file system")
+	_, err = stages.Run(context.Background(), stages.Chain{Source: bytes.NewReader(payload), Filters: []stages.Filter{sumFilter}, Sink: w})
+	if err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("Run with a failing Prepare = %v", err)
+	}
+	got, _ := get(t, c, "tp")
+	same(t, got, old)
+	noUploads(t, c)
+
+	w, err = s3.Create(context.Background(), c, bucket, "tp", s3.BufferMemory(mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing.prepareErr, failing.commitErr = nil, errors.New("sum: rename failed")
+	_, err = stages.Run(context.Background(), stages.Chain{Source: bytes.NewReader(payload), Filters: []stages.Filter{sumFilter}, Sink: w})
+	if !errors.Is(err, s3.ErrNoRollback) {
+		t.Fatalf("Run with a failing later Commit = %v, want ErrNoRollback in it", err)
+	}
+	got, _ = get(t, c, "tp")
+	same(t, got, payload)
+	noUploads(t, c)
+}
+
+// failingOutput is a TwoPhase Committer whose steps fail as told.
+type failingOutput struct{ prepareErr, commitErr error }
+
+func (f *failingOutput) Prepare() error  { return f.prepareErr }
+func (f *failingOutput) Commit() error   { return f.commitErr }
+func (f *failingOutput) Abort() error    { return nil }
+func (f *failingOutput) Rollback() error { return nil }
+func (f *failingOutput) Finish() error   { return nil }
+
+// committerWriter passes bytes through and publishes out.
+type committerWriter struct {
+	io.Writer
+	out *failingOutput
+}
+
+func (c *committerWriter) Close() error    { return nil }
+func (c *committerWriter) Prepare() error  { return c.out.Prepare() }
+func (c *committerWriter) Commit() error   { return c.out.Commit() }
+func (c *committerWriter) Abort() error    { return c.out.Abort() }
+func (c *committerWriter) Rollback() error { return c.out.Rollback() }
+func (c *committerWriter) Finish() error   { return c.out.Finish() }

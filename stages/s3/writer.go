@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/fpipe/fpipe/stages"
 	"hash/crc32"
 	"io"
 	"net/http"
@@ -154,8 +155,11 @@ const (
 )
 
 var (
-	_ io.Writer     = (*Writer)(nil)
-	_ io.ReaderFrom = (*Writer)(nil)
+	_ io.Writer          = (*Writer)(nil)
+	_ io.ReaderFrom      = (*Writer)(nil)
+	_ stages.Sink        = (*Writer)(nil)
+	_ stages.TwoPhase    = (*Writer)(nil)
+	_ stages.ErrReporter = (*Writer)(nil)
 )
 
 type completedPart struct {
@@ -815,3 +819,25 @@ func CheckOptions(opts ...Option) error {
 	_, err := newPlan(w.pool, w.hint)
 	return err
 }
+
+// ErrNoRollback is returned by Rollback after Commit: a completed object
+// cannot be taken back (S3 keeps no old version to put back).
+var ErrNoRollback = errors.New("a completed object cannot be taken back: the new object stays")
+
+// Rollback, before Commit, is Abort. After Commit it returns
+// ErrNoRollback: the object was completed and stays. Among several
+// outputs committed as one decision, an S3 object should therefore be
+// committed last; Prepare still makes its failure before any output is
+// published unlikely (every part is then on the server).
+func (w *Writer) Rollback() error {
+	w.mu.Lock()
+	committed := w.state == stateCommitted
+	w.mu.Unlock()
+	if committed {
+		return w.wrap(ErrNoRollback)
+	}
+	return w.Abort()
+}
+
+// Finish does nothing: after Commit nothing of the old object is kept.
+func (w *Writer) Finish() error { return nil }
