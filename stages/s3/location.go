@@ -2,6 +2,7 @@ package s3
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -26,4 +27,14 @@ func ParseURL(s string, allowEmptyKey bool) (bucket, key string, err error) {
 		return "", "", errors.New("no key in s3:// URL")
 	}
 	return bucket, key, nil
+}
+
+// DisplayName is s3://bucket/key for messages, quoted when it holds a
+// control character, so that a newline in a key never makes two lines.
+func DisplayName(bucket, key string) string {
+	s := Scheme + bucket + "/" + key
+	if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return strconv.Quote(s)
+	}
+	return s
 }

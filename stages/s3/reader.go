@@ -71,7 +71,7 @@ var _ io.ReadCloser = (*Reader)(nil)
 // Open makes the first request, so that a missing object or a refused
 // credential is an error here, not at the first Read.
 func Open(ctx context.Context, c *Client, bucket, key string, opts ...ReadOption) (*Reader, error) {
-	r := &Reader{c: c, bucket: bucket, key: key, name: Scheme + bucket + "/" + key, length: -1, end: -1}
+	r := &Reader{c: c, bucket: bucket, key: key, name: DisplayName(bucket, key), length: -1, end: -1}
 	for _, o := range opts {
 		if err := o(r); err != nil {
 			return nil, err

@@ -163,3 +163,12 @@ func TestChunkReader(t *testing.T) {
 		t.Errorf("WriteTo = %d, %v", n, err)
 	}
 }
+
+func TestDisplayName(t *testing.T) {
+	if got := DisplayName("b", "a\nb"); got != `"s3://b/a\nb"` {
+		t.Errorf("DisplayName(b, a\\nb) = %s", got)
+	}
+	if got := DisplayName("b", "a b/é"); got != "s3://b/a b/é" {
+		t.Errorf("DisplayName(b, a b/é) = %s", got)
+	}
+}

@@ -176,7 +176,7 @@ type completedPart struct {
 // the buffer memory. Nothing is sent until the first part is full.
 // ctx bounds every request, Commit's included.
 func Create(ctx context.Context, c *Client, bucket, key string, opts ...Option) (*Writer, error) {
-	w := &Writer{c: c, bucket: bucket, key: key, name: Scheme + bucket + "/" + key,
+	w := &Writer{c: c, bucket: bucket, key: key, name: DisplayName(bucket, key),
 		pool: DefaultBufferMemory, contentType: "application/octet-stream"}
 	for _, o := range opts {
 		if err := o(w); err != nil {

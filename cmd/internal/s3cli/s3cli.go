@@ -139,7 +139,7 @@ func (f *SinkFlags) Stale(prefix string, env *cli.Env) (*cli.Stage, error) {
 	}
 	return &cli.Stage{Job: func(ctx context.Context) error {
 		_, err := c.AbortStale(ctx, bucket, p, f.olderThan, func(u s3.Upload) {
-			fmt.Fprintf(env.Stdout, "aborted %s%s/%s upload %s started %s\n", s3.Scheme, bucket, u.Key, u.UploadID, u.Initiated.UTC().Format(time.RFC3339))
+			fmt.Fprintf(env.Stdout, "aborted %s upload %s started %s\n", s3.DisplayName(bucket, u.Key), u.UploadID, u.Initiated.UTC().Format(time.RFC3339))
 		})
 		if err != nil {
 			return fmt.Errorf("%s: %w", prefix, err)
