@@ -51,10 +51,10 @@ func TestMainHelp(t *testing.T) {
 		{fread.Tool, "--help", []string{"Usage: fread [flags] [FILE...]\n", fread.Tool.Summary}, true,
 			[]string{"--offset SIZE", "--length SIZE", "--nocache", "-h, --help", "--version"}},
 		{fread.Tool, "-h", []string{"Usage: fread [flags] [FILE...]\n"}, true, nil},
-		{fsink.Tool, "--help", []string{"Usage: fsink [flags] PATH\n", fsink.Tool.Summary}, false,
+		{fsink.Tool, "--help", []string{"Usage: fsink [flags] PATH\n", fsink.Tool.Summary}, true,
 			[]string{"--no-sync", "-n, --no-clobber", "-a, --append", "--mode", "--allow-empty", "--follow"}},
 		// --help wins over operands that would be a usage error.
-		{fsink.Tool, "--help", []string{"Usage: fsink"}, false, nil},
+		{fsink.Tool, "--help", []string{"Usage: fsink"}, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tool.Name+" "+tt.arg, func(t *testing.T) {

@@ -20,7 +20,7 @@ var Tool = &cli.Tool{
 	Details: `With no FILE, or when FILE is -, read standard input. A FILE that cannot be
 read is reported and skipped; the others are still copied, and the exit
 status is 1. --offset and --length apply to the whole stream, as dd's skip and
-count in bytes.`,
+count in bytes. A FILE s3://BUCKET/KEY is an S3 object, read alone (fread(1)).`,
 	Define: define,
 }
 

@@ -24,7 +24,8 @@ var Tool = &cli.Tool{
 cleanly is it fsynced and renamed over PATH, and the folder fsynced. On any
 error, and on SIGTERM, SIGINT or SIGHUP (unless ignored at start), the
 temporary file is removed and PATH is left as it was. PATH - writes to
-standard output, with none of these guarantees.`,
+standard output, with none of these guarantees. PATH s3://BUCKET/KEY is an
+object, uploaded in parts and completed only then, or aborted (fsink(1)).`,
 	Define: define,
 }
 
