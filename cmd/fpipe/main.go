@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/fpipe/fpipe/cmd/internal/runner"
+	_ "github.com/fpipe/fpipe/cmd/internal/s3cli" // s3:// places in the tools it runs
 )
 
 func main() { os.Exit(runner.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }

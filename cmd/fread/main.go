@@ -5,7 +5,11 @@ import (
 	"os"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/cmd/internal/s3flags"
 	"github.com/fpipe/fpipe/cmd/internal/tools/fread"
 )
 
-func main() { os.Exit(cli.Main(fread.Tool, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+func main() {
+	s3flags.Reexec("fread") // s3:// places: fs3 runs the tool with the S3 code
+	os.Exit(cli.Main(fread.Tool, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

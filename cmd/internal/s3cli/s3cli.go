@@ -1,5 +1,7 @@
-// Package s3cli is the command-line side of s3:// places, shared by fsink,
-// fread and fsum: the flags, and the stages they build.
+// Package s3cli is the S3 side of s3:// places in fsink, fread and fsum:
+// it builds their stages, through the hooks of package s3flags, which it
+// sets when a binary links it (fpipe and fs3 do; the plain tools execute
+// fs3 for an s3:// place).
 package s3cli
 
 import (
@@ -10,12 +12,16 @@ import (
 	"time"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/cmd/internal/s3flags"
+	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/s3"
-	"github.com/spf13/pflag"
 )
 
-// IsURL reports whether name is an s3:// place.
-func IsURL(name string) bool { return s3.IsURL(name) }
+func init() {
+	s3flags.BuildSink = buildSink
+	s3flags.BuildSource = buildSource
+	s3flags.SumSink = func(ctx context.Context, dest string) (stages.Sink, error) { return SumSink(ctx, dest) }
+}
 
 // overhead is the memory of a tool besides its part buffers (runtime,
 // HTTP client, copy buffers), counted in --s3-memory.
@@ -35,72 +41,28 @@ func Client(pathStyle bool) (*s3.Client, error) {
 	return s3.NewClient(cfg)
 }
 
-// SinkFlags are fsink's s3:// options.
-type SinkFlags struct {
-	fs          *pflag.FlagSet
-	sizeHint    cli.Size
-	memory      cli.Size
-	contentType string
-	metadata    []string
-	pathStyle   bool
-	abortStale  bool
-	olderThan   time.Duration
-}
-
-// DefineSink registers the s3:// options of a sink on fs.
-func DefineSink(fs *pflag.FlagSet) *SinkFlags {
-	f := &SinkFlags{fs: fs}
-	fs.Var(&f.sizeHint, "size-hint", "s3://: the stream's expected length, to size the parts for it (up to 5T)")
-	fs.Var(&f.memory, "s3-memory", "s3://: memory for the upload, part buffers included (default 64M; at least 32M)")
-	fs.StringVar(&f.contentType, "content-type", "", "s3://: the object's Content-Type (default application/octet-stream)")
-	fs.StringArrayVar(&f.metadata, "metadata", nil, "s3://: user metadata `NAME=VALUE` (repeatable)")
-	DefinePathStyle(fs, &f.pathStyle)
-	fs.BoolVar(&f.abortStale, "s3-abort-stale", false, "abort the incomplete uploads under the s3:// prefix given as PATH, older than --older-than")
-	fs.DurationVar(&f.olderThan, "older-than", 24*time.Hour, "with --s3-abort-stale: the age of the uploads to abort")
-	return f
-}
-
-// DefinePathStyle registers --s3-path-style.
-func DefinePathStyle(fs *pflag.FlagSet, v *bool) {
-	fs.BoolVar(v, "s3-path-style", false, "s3://: put the bucket in the URL's path, not its host name (automatic for an IP address or localhost endpoint)")
-}
-
-// Given reports whether any s3:// option of a sink was given.
-func (f *SinkFlags) Given() []string {
-	var g []string
-	for _, n := range []string{"size-hint", "s3-memory", "content-type", "metadata", "s3-path-style", "s3-abort-stale", "older-than"} {
-		if f.fs.Changed(n) {
-			g = append(g, "--"+n)
-		}
-	}
-	return g
-}
-
-// AbortStale reports whether --s3-abort-stale was given.
-func (f *SinkFlags) AbortStale() bool { return f.abortStale }
-
 // Sink builds the writer for an s3:// destination; extra are the
 // options that the tool's own flags mean (no-clobber, allow-empty).
-func (f *SinkFlags) Sink(ctx context.Context, dest string, extra ...s3.Option) (*s3.Writer, error) {
+func sink(ctx context.Context, f *s3flags.SinkFlags, dest string, extra ...s3.Option) (*s3.Writer, error) {
 	bucket, key, err := s3.ParseURL(dest, false)
 	if err != nil {
 		return nil, cli.Usagef("%s: %v", dest, err)
 	}
 	mem := int64(DefaultMemory)
-	if f.memory.Given {
-		mem = f.memory.V
+	if f.Memory.Given {
+		mem = f.Memory.V
 	}
 	if mem < 32<<20 {
-		return nil, cli.Usagef("invalid argument %q for \"--s3-memory\" flag: at least 32M", f.fs.Lookup("s3-memory").Value.String())
+		return nil, cli.Usagef("invalid argument %q for \"--s3-memory\" flag: at least 32M", f.FS.Lookup("s3-memory").Value.String())
 	}
 	opts := []s3.Option{s3.BufferMemory(mem - overhead)}
-	if f.sizeHint.Given {
-		opts = append(opts, s3.SizeHint(f.sizeHint.V))
+	if f.SizeHint.Given {
+		opts = append(opts, s3.SizeHint(f.SizeHint.V))
 	}
-	if f.contentType != "" {
-		opts = append(opts, s3.ContentType(f.contentType))
+	if f.ContentType != "" {
+		opts = append(opts, s3.ContentType(f.ContentType))
 	}
-	for _, m := range f.metadata {
+	for _, m := range f.Metadata {
 		k, v, ok := strings.Cut(m, "=")
 		if !ok {
 			return nil, cli.Usagef("invalid argument %q for \"--metadata\" flag: want NAME=VALUE", m)
@@ -109,14 +71,14 @@ func (f *SinkFlags) Sink(ctx context.Context, dest string, extra ...s3.Option) (
 	}
 	opts = append(opts, extra...)
 	// Options are checked before any request: a mistake is a usage error.
-	if f.sizeHint.Given && s3.PartSizeFor(f.sizeHint.V)+overhead > mem {
+	if f.SizeHint.Given && s3.PartSizeFor(f.SizeHint.V)+overhead > mem {
 		return nil, cli.Usagef("--size-hint %s needs parts of %dM: give --s3-memory %dM or more",
-			f.fs.Lookup("size-hint").Value.String(), s3.PartSizeFor(f.sizeHint.V)>>20, (s3.PartSizeFor(f.sizeHint.V)+overhead)>>20)
+			f.FS.Lookup("size-hint").Value.String(), s3.PartSizeFor(f.SizeHint.V)>>20, (s3.PartSizeFor(f.SizeHint.V)+overhead)>>20)
 	}
 	if err := s3.CheckOptions(opts...); err != nil {
 		return nil, cli.Usagef("%v", err)
 	}
-	c, err := Client(f.pathStyle)
+	c, err := Client(f.PathStyle)
 	if err != nil {
 		return nil, err
 	}
@@ -125,20 +87,20 @@ func (f *SinkFlags) Sink(ctx context.Context, dest string, extra ...s3.Option) (
 
 // Stale returns the job of --s3-abort-stale: abort the incomplete uploads
 // under prefix older than --older-than, one line on out for each.
-func (f *SinkFlags) Stale(prefix string, env *cli.Env) (*cli.Stage, error) {
+func stale(f *s3flags.SinkFlags, prefix string, env *cli.Env) (*cli.Stage, error) {
 	bucket, p, err := s3.ParseURL(prefix, true)
 	if err != nil {
 		return nil, cli.Usagef("%s: %v", prefix, err)
 	}
-	if f.olderThan < 0 {
+	if f.OlderThan < 0 {
 		return nil, cli.Usagef("invalid argument for \"--older-than\" flag: negative")
 	}
-	c, err := Client(f.pathStyle)
+	c, err := Client(f.PathStyle)
 	if err != nil {
 		return nil, err
 	}
 	return &cli.Stage{Job: func(ctx context.Context) error {
-		_, err := c.AbortStale(ctx, bucket, p, f.olderThan, func(u s3.Upload) {
+		_, err := c.AbortStale(ctx, bucket, p, f.OlderThan, func(u s3.Upload) {
 			fmt.Fprintf(env.Stdout, "aborted %s upload %s started %s\n", s3.DisplayName(bucket, u.Key), u.UploadID, u.Initiated.UTC().Format(time.RFC3339))
 		})
 		if err != nil {
@@ -177,4 +139,36 @@ func SumSink(ctx context.Context, dest string) (*s3.Writer, error) {
 		return nil, err
 	}
 	return s3.Create(ctx, c, bucket, key, s3.BufferMemory(s3.MinBufferMemory), s3.ContentType("text/plain"))
+}
+
+// buildSink is fsink's stage for an s3:// destination, or the
+// --s3-abort-stale job.
+func buildSink(f *s3flags.SinkFlags, dest string, noClobber, allowEmpty bool, env *cli.Env) (*cli.Stage, error) {
+	if f.AbortStale {
+		return stale(f, dest, env)
+	}
+	if f.FS.Changed("older-than") {
+		return nil, cli.Usagef("--older-than applies to --s3-abort-stale only")
+	}
+	var opts []s3.Option
+	if noClobber {
+		opts = append(opts, s3.NoClobber())
+	}
+	if allowEmpty {
+		opts = append(opts, s3.AllowEmpty())
+	}
+	w, err := sink(env.Ctx, f, dest, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &cli.Stage{Sink: w, Undo: []func() error{w.Abort}}, nil
+}
+
+// buildSource is fread's stage for one s3:// object.
+func buildSource(name string, pathStyle bool, offset, length int64, env *cli.Env) (*cli.Stage, error) {
+	r, err := Source(env.Ctx, name, pathStyle, offset, length)
+	if err != nil {
+		return nil, err
+	}
+	return &cli.Stage{Source: r, Close: r.Close}, nil
 }

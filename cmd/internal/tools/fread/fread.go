@@ -7,7 +7,7 @@ import (
 	"slices"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
-	"github.com/fpipe/fpipe/cmd/internal/s3cli"
+	"github.com/fpipe/fpipe/cmd/internal/s3flags"
 	"github.com/fpipe/fpipe/stages/read"
 	"github.com/spf13/pflag"
 )
@@ -30,9 +30,9 @@ func define(fs *pflag.FlagSet) cli.Build {
 	fs.Var(&length, "length", "stop after SIZE bytes")
 	nocache := fs.Bool("nocache", false, "drop what was read from the page cache, like dd iflag=nocache")
 	var pathStyle bool
-	s3cli.DefinePathStyle(fs, &pathStyle)
+	s3flags.DefinePathStyle(fs, &pathStyle)
 	return func(args []string, env *cli.Env) (*cli.Stage, error) {
-		if slices.ContainsFunc(args, s3cli.IsURL) {
+		if slices.ContainsFunc(args, s3flags.IsURL) {
 			return s3Source(args, env, pathStyle, offset, length)
 		}
 		opts := []read.Option{read.Input(env.Stdin), read.Report(env.Warn)}

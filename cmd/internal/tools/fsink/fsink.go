@@ -9,7 +9,7 @@ import (
 	"strconv"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
-	"github.com/fpipe/fpipe/cmd/internal/s3cli"
+	"github.com/fpipe/fpipe/cmd/internal/s3flags"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/sink"
 	"github.com/spf13/pflag"
@@ -36,12 +36,12 @@ func define(fs *pflag.FlagSet) cli.Build {
 	mode := fs.String("mode", "", "permission bits of PATH in octal (default: kept, or 0666 minus umask)")
 	allowEmpty := fs.Bool("allow-empty", false, "let an empty input replace a non-empty PATH")
 	follow := fs.Bool("follow", false, "if PATH is a symbolic link, replace its target")
-	s3f := s3cli.DefineSink(fs)
+	s3f := s3flags.DefineSink(fs)
 	return func(args []string, env *cli.Env) (*cli.Stage, error) {
 		if len(args) != 1 {
 			return nil, cli.Usagef("expected one PATH, got %d", len(args))
 		}
-		if s3cli.IsURL(args[0]) {
+		if s3flags.IsURL(args[0]) {
 			return s3Stage(fs, s3f, args[0], env)
 		}
 		if g := s3f.Given(); len(g) > 0 {

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
-	"github.com/fpipe/fpipe/cmd/internal/s3cli"
+	"github.com/fpipe/fpipe/cmd/internal/s3flags"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/sink"
 	"github.com/fpipe/fpipe/stages/sum"
@@ -131,8 +131,11 @@ func (f *flags) output(env *cli.Env) (stages.Sink, error) {
 	if f.out == "" || f.out == "-" {
 		return nil, cli.Usagef("--out needs a file name (the lines go to stderr without it)")
 	}
-	if s3cli.IsURL(f.out) {
-		return s3cli.SumSink(env.Ctx, f.out)
+	if s3flags.IsURL(f.out) {
+		if !s3flags.Linked() {
+			return nil, s3flags.NotLinked("fsum")
+		}
+		return s3flags.SumSink(env.Ctx, f.out)
 	}
 	var opts []sink.Option
 	if f.noSync {
