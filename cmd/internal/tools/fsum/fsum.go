@@ -155,7 +155,11 @@ func (f *flags) buildFilter(env *cli.Env, algos []sum.Algorithm, explicit bool) 
 		if f.name == "" {
 			return nil, cli.Usagef("--name needs a name")
 		}
-		name = f.name
+		n, err := dated.Expand(f.name) // the name of a dated -o's file
+		if err != nil {
+			return nil, &cli.UsageError{Err: err}
+		}
+		name = n
 	}
 	opts := []sum.Option{sum.Algorithms(algos...), sum.Name(name), sum.WithFormat(f.format())}
 	if f.given("verify") {
