@@ -134,10 +134,18 @@ func (k *keeper) warn(err error, what string) {
 
 type entry struct{ key, name string }
 
-// old lists the names to remove: the files of the template other than the
-// one just committed, newest first by the dates in their names, past the
-// first n-1.
+// old lists the names to remove: the files of the template, other than
+// the one just committed, that are regular files of this user dated
+// before it, newest first by the dates in their names, past the first
+// n-1. Files dated after it (a clock set back, or planted) are neither
+// counted nor removed, and neither are other users' files: nobody can
+// push this user's backups out by adding names.
 func (k *keeper) old() ([]string, error) {
+	newest, ok := k.match.Key(k.base)
+	if !ok {
+		return nil, fmt.Errorf("%s: not a name of the template", k.base)
+	}
+	uid := uint32(os.Geteuid())
 	var all []entry
 	for {
 		names, err := k.dir.Readdirnames(1024)
@@ -145,9 +153,16 @@ func (k *keeper) old() ([]string, error) {
 			if name == k.base {
 				continue
 			}
-			if key, ok := k.match.Key(name); ok {
-				all = append(all, entry{key, name})
+			key, ok := k.match.Key(name)
+			if !ok || key > newest {
+				continue
 			}
+			var st unix.Stat_t
+			if unix.Fstatat(int(k.dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil ||
+				st.Mode&unix.S_IFMT != unix.S_IFREG || st.Uid != uid {
+				continue
+			}
+			all = append(all, entry{key, name})
 		}
 		if err == io.EOF {
 			break
