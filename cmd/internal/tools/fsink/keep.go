@@ -62,6 +62,9 @@ type pruned struct {
 	close     func() error // releases the folder after the run
 }
 
+// Unwrap returns the sink itself: pruned passes every byte on unchanged.
+func (p *pruned) Unwrap() io.Writer { return p.Writer }
+
 func (p *pruned) Prepare() error {
 	p.prepared = true
 	return p.Writer.Prepare()
