@@ -183,6 +183,9 @@ func (m *mainRun) run(args []string, stdin io.Reader, stdout io.Writer) (int, st
 	var ee *ExitError
 	switch {
 	case errors.As(err, &ee):
+		if ue := upstreamOf(m.in); ue != nil && ue.Why != "" && ee.Code == ExitFailure {
+			return ee.Code, ue.Why // the first cause, not the program's last line
+		}
 		return ee.Code, ee.Why
 	case err != nil && !reported(err):
 		// A stage that writes standard output into a pipe, and failed only
