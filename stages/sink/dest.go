@@ -259,3 +259,23 @@ func fstat(f *os.File) (unix.Stat_t, error) {
 	}
 	return st, serr
 }
+
+// Dir opens anew the folder that holds the destination, as Create resolved
+// it (with Follow, the final target's folder), for the caller to own and
+// close: to work in the folder the commit renames into, never in one that
+// a path names later. It fails once the Writer has committed or aborted.
+func (w *Writer) Dir() (*os.File, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.dirfd < 0 {
+		return nil, w.pathErr(errors.New("folder already closed"))
+	}
+	fd, err := openat(w.dirfd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, w.pathErr(err)
+	}
+	return os.NewFile(uintptr(fd), w.dirName), nil
+}
+
+// Base is the destination's name in the folder Dir opens.
+func (w *Writer) Base() string { return w.base }

@@ -109,3 +109,49 @@ func TestFolderRenamedMeanwhile(t *testing.T) {
 		t.Errorf("d/out exists: the rename went to another folder than the temporary file")
 	}
 }
+
+// TestDir: Dir opens the folder the commit renames into, even when the
+// path's folder is renamed and replaced meanwhile, and fails once the
+// Writer is done.
+func TestDir(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	if err := os.Mkdir(filepath.Join(base, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := sink.Create(filepath.Join(base, "d", "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Base() != "f" {
+		t.Errorf("Base() = %q, want f", w.Base())
+	}
+	// The path's folder moves away and another takes its name.
+	if err := os.Rename(filepath.Join(base, "d"), filepath.Join(base, "moved")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(base, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := w.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := w.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	names, err := d.Readdirnames(-1)
+	if err != nil || len(names) != 1 || names[0] != "f" {
+		t.Errorf("Dir() lists %q, %v, want [f] (the folder committed into)", names, err)
+	}
+	if _, err := os.Stat(filepath.Join(base, "moved", "f")); err != nil {
+		t.Errorf("committed into the moved folder: %v", err)
+	}
+	if _, err := w.Dir(); err == nil {
+		t.Errorf("Dir() after Commit succeeded, want an error")
+	}
+}

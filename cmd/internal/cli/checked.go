@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/fpipe/fpipe/cmd/internal/relay"
@@ -43,7 +44,26 @@ func checkInput(in *os.File) error {
 		return nil
 	}
 	why, _ := relay.Take(in)
-	return &UpstreamError{Why: why}
+	ue := &UpstreamError{Why: why}
+	upstream.LoadOrStore(in, ue)
+	return ue
+}
+
+// upstream maps a pipe to the failure the stage before left on it, once a
+// reader found one: a tool that is a whole program (fpipe) passes that
+// cause on, not its own last line.
+var upstream sync.Map // *os.File -> *UpstreamError
+
+// upstreamOf returns and forgets the failure found on in, if any.
+func upstreamOf(in *os.File) *UpstreamError {
+	if in == nil {
+		return nil
+	}
+	v, ok := upstream.LoadAndDelete(in)
+	if !ok {
+		return nil
+	}
+	return v.(*UpstreamError)
 }
 
 // checkedSink wraps sink (keeping its optional interfaces) so that,

@@ -183,8 +183,20 @@ func (m *mainRun) run(args []string, stdin io.Reader, stdout io.Writer) (int, st
 	var ee *ExitError
 	switch {
 	case errors.As(err, &ee):
+		if ue := upstreamOf(m.in); ue != nil && ue.Why != "" && ee.Code == ExitFailure {
+			return ee.Code, ue.Why // the first cause, not the program's last line
+		}
 		return ee.Code, ee.Why
 	case err != nil && !reported(err):
+		// A stage that writes standard output into a pipe, and failed only
+		// because the stage before it did, passes the cause on in its note
+		// without a line of its own: the cause was printed where it
+		// happened, and the stage that does not commit says so.
+		if passesOn := st.Sink == nil && m.out != nil; passesOn {
+			if why, ok := upstreamWhy(t, err); ok {
+				return ExitFailure, why
+			}
+		}
 		return fail(t, stderr, err)
 	case err != nil || env.Warned():
 		return ExitFailure, env.firstWarning(err)
@@ -205,6 +217,20 @@ func fail(t *Tool, stderr io.Writer, err error) (int, string) {
 		fmt.Fprintln(stderr, line)
 	}
 	return ExitFailure, line
+}
+
+// upstreamWhy is the note a tool that failed only because of the stage
+// before it passes on: that stage's cause, or the tool's own line when the
+// stage before left none (it was killed).
+func upstreamWhy(t *Tool, err error) (string, bool) {
+	var ue *UpstreamError
+	if !errors.As(err, &ue) {
+		return "", false
+	}
+	if ue.Why != "" {
+		return ue.Why, true
+	}
+	return t.Name + ": " + Message(err), true
 }
 
 func usage(t *Tool, stderr io.Writer, err error) int {

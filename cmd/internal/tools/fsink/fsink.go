@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/cmd/internal/dated"
 	"github.com/fpipe/fpipe/cmd/internal/s3flags"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/sink"
@@ -25,7 +26,22 @@ cleanly is it fsynced and renamed over PATH, and the folder fsynced. On any
 error, and on SIGTERM, SIGINT or SIGHUP (unless ignored at start), the
 temporary file is removed and PATH is left as it was. PATH - writes to
 standard output, with none of these guarantees. PATH s3://BUCKET/KEY is an
-object, uploaded in parts and completed only then, or aborted (fsink(1)).`,
+object, uploaded in parts and completed only then, or aborted (fsink(1)).
+
+PATH may hold placeholders, expanded once per run (one instant for every
+output of an fpipe pipeline): {date} (2006-01-02), {time} (150405),
+{utcdate}, {utctime} (the same in UTC) and {host} (the host name up to its
+first dot); {{ is a literal {. They need no % (which crontab turns into a
+newline): fsink /backup/db-{date}.sql.gz. $FPIPE_TIME (Unix seconds or
+RFC 3339) sets the instant instead of the clock.
+
+--keep N, after a commit and only then, removes the oldest files of the
+same template in PATH's folder beyond the newest N, the file just written
+always among them. Only regular files of this user whose whole name the
+template makes (each placeholder as its digits, {host} as this host) count
+and are removed, oldest by the dates in their names; files dated after the
+new one are left alone; a failed run removes nothing. A file that cannot
+be removed is a warning; the exit status stays 0.`,
 	Define: define,
 }
 
@@ -36,10 +52,31 @@ func define(fs *pflag.FlagSet) cli.Build {
 	mode := fs.String("mode", "", "permission bits of PATH in octal (default: kept, or 0666 minus umask)")
 	allowEmpty := fs.Bool("allow-empty", false, "let an empty input replace a non-empty PATH")
 	follow := fs.Bool("follow", false, "if PATH is a symbolic link, replace its target")
+	keep := fs.Int("keep", 0, "after a commit, remove the oldest files of PATH's template beyond the newest `N`")
 	s3f := s3flags.DefineSink(fs)
 	return func(args []string, env *cli.Env) (*cli.Stage, error) {
 		if len(args) != 1 {
 			return nil, cli.Usagef("expected one PATH, got %d", len(args))
+		}
+		tmpl, err := dated.Parse(args[0])
+		if err != nil {
+			return nil, &cli.UsageError{Err: err}
+		}
+		keepSet := fs.Changed("keep")
+		if s3flags.IsURL(args[0]) && keepSet {
+			return nil, cli.Usagef("--keep does not apply to s3:// destinations")
+		}
+		if keepSet {
+			if err := keepUsage(*keep, tmpl, args[0], *follow, *appendTo); err != nil {
+				return nil, err
+			}
+		}
+		if args[0] != "-" {
+			dest, err := dated.ExpandNow(tmpl)
+			if err != nil {
+				return nil, &cli.UsageError{Err: err}
+			}
+			args = []string{dest}
 		}
 		if s3flags.IsURL(args[0]) {
 			return s3Stage(fs, s3f, args[0], env)
@@ -80,8 +117,18 @@ func define(fs *pflag.FlagSet) cli.Build {
 		for _, name := range w.Interrupted() {
 			fmt.Fprintf(env.Stderr, "%s: %s\n", env.Tool, cli.Message(interrupted(name, args[0])))
 		}
-		s := stages.WrapSink(w, stages.SinkHooks{Errors: withHint})
-		return &cli.Stage{Sink: s, Undo: []func() error{w.Abort}}, nil
+		var out stages.Sink = w
+		var closeDir func() error
+		if keepSet {
+			p, err := newPruned(w, tmpl, *keep, env)
+			if err != nil {
+				w.Abort()
+				return nil, err
+			}
+			out, closeDir = p, p.close
+		}
+		s := stages.WrapSink(out, stages.SinkHooks{Errors: withHint})
+		return &cli.Stage{Sink: s, Undo: []func() error{w.Abort}, Close: closeDir}, nil
 	}
 }
 

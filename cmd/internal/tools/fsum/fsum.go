@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/cmd/internal/dated"
 	"github.com/fpipe/fpipe/cmd/internal/s3flags"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/sink"
@@ -131,17 +132,21 @@ func (f *flags) output(env *cli.Env) (stages.Sink, error) {
 	if f.out == "" || f.out == "-" {
 		return nil, cli.Usagef("--out needs a file name (the lines go to stderr without it)")
 	}
-	if s3flags.IsURL(f.out) {
+	out, err := dated.Expand(f.out) // placeholders, as fsink takes them
+	if err != nil {
+		return nil, &cli.UsageError{Err: err}
+	}
+	if s3flags.IsURL(out) {
 		if !s3flags.Linked() {
 			return nil, s3flags.NotLinked("fsum")
 		}
-		return s3flags.SumSink(env.Ctx, f.out)
+		return s3flags.SumSink(env.Ctx, out)
 	}
 	var opts []sink.Option
 	if f.noSync {
 		opts = append(opts, sink.NoSync())
 	}
-	return sink.Create(f.out, opts...)
+	return sink.Create(out, opts...)
 }
 
 func (f *flags) buildFilter(env *cli.Env, algos []sum.Algorithm, explicit bool) (*cli.Stage, error) {
@@ -150,7 +155,11 @@ func (f *flags) buildFilter(env *cli.Env, algos []sum.Algorithm, explicit bool) 
 		if f.name == "" {
 			return nil, cli.Usagef("--name needs a name")
 		}
-		name = f.name
+		n, err := dated.Expand(f.name) // the name of a dated -o's file
+		if err != nil {
+			return nil, &cli.UsageError{Err: err}
+		}
+		name = n
 	}
 	opts := []sum.Option{sum.Algorithms(algos...), sum.Name(name), sum.WithFormat(f.format())}
 	if f.given("verify") {
