@@ -411,7 +411,15 @@ func crashPoint(t *testing.T, dir string, tool crashTool, sig syscall.Signal, da
 			if in != nil {
 				in.Close()
 			}
-			err = <-errc
+			// A tool that does not end after a fatal signal is a failure
+			// of its own; never let it hang the whole suite.
+			select {
+			case err = <-errc:
+			case <-time.After(20 * time.Second):
+				what += " (still running 20 s after the signal, input closed)"
+				c.Process.Kill()
+				err = <-errc
+			}
 		}
 		if outDone != nil {
 			<-outDone
