@@ -55,12 +55,12 @@ func TestFormats(t *testing.T) {
 		{0, "0 B"}, {999, "999 B"}, {1000, "1000 B"}, {1023, "1023 B"}, {1024, "1.00 KiB"}, {1023 * 1024, "1.00 MiB"}, {1536, "1.50 KiB"},
 		{10 * 1024, "10.0 KiB"}, {150 * mib, "150 MiB"}, {1 << 30, "1.00 GiB"}, {1<<63 - 1, "8.00 EiB"},
 	} {
-		if got := Bytes(c.n); got != c.want {
-			t.Errorf("Bytes(%d) = %q, want %q", c.n, got, c.want)
+		if got := formatBytes(c.n); got != c.want {
+			t.Errorf("formatBytes(%d) = %q, want %q", c.n, got, c.want)
 		}
 	}
-	if got := Rate(2.5 * mib); got != "2.50 MiB/s" {
-		t.Errorf("Rate(2.5 MiB) = %q", got)
+	if got := formatRate(2.5 * mib); got != "2.50 MiB/s" {
+		t.Errorf("formatRate(2.5 MiB) = %q", got)
 	}
 	for _, c := range []struct {
 		d    time.Duration
@@ -68,8 +68,8 @@ func TestFormats(t *testing.T) {
 	}{
 		{0, "0:00:00"}, {1999 * time.Millisecond, "0:00:01"}, {61 * time.Second, "0:01:01"}, {100 * time.Hour, "100:00:00"},
 	} {
-		if got := Clock(c.d); got != c.want {
-			t.Errorf("Clock(%v) = %q, want %q", c.d, got, c.want)
+		if got := clock(c.d); got != c.want {
+			t.Errorf("clock(%v) = %q, want %q", c.d, got, c.want)
 		}
 	}
 }
@@ -377,19 +377,32 @@ func TestBrokenOutput(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	for name, o := range map[string]Option{
-		"interval 0":   Interval(0),
-		"size -1":      Size(-1),
-		"display 9":    Show(Display(9)),
-		"buffer 0":     BufferSize(0),
-		"negative int": Interval(-time.Second),
+	for name, c := range map[string]struct {
+		o    Option
+		want string
+	}{
+		"interval 0":   {Interval(0), "interval must be positive, not 0s"},
+		"size -1":      {Size(-1), "negative size -1"},
+		"display 9":    {Show(Display(9)), "unknown display 9"},
+		"buffer 0":     {BufferSize(0), "buffer size must be at least 1, not 0"},
+		"negative int": {Interval(-time.Second), "interval must be positive, not -1s"},
 	} {
-		if _, err := NewWriter(io.Discard, o); err == nil {
-			t.Errorf("%s: NewWriter succeeded", name)
+		if _, err := NewWriter(io.Discard, c.o); err == nil || err.Error() != "meter: "+c.want {
+			t.Errorf("%s: NewWriter error = %v, want %q", name, err, "meter: "+c.want)
 		}
-		if _, err := NewReader(strings.NewReader(""), o); err == nil {
-			t.Errorf("%s: NewReader succeeded", name)
+		if _, err := NewReader(strings.NewReader(""), c.o); err == nil || err.Error() != "meter: "+c.want {
+			t.Errorf("%s: NewReader error = %v, want %q", name, err, "meter: "+c.want)
 		}
+		if err := Check(Show(Lines), c.o, Size(1)); err == nil || err.Error() != c.want {
+			t.Errorf("%s: Check = %v, want %q", name, err, c.want)
+		}
+	}
+	if err := Check(); err != nil {
+		t.Errorf("Check() = %v", err)
+	}
+	if err := Check(Output(io.Discard), Show(Numeric), Interval(time.Millisecond), Size(0), Name("x"),
+		Width(nil), NumericBytes(), NumericTimer(), Describe(nil), BufferSize(1)); err != nil {
+		t.Errorf("Check(valid options) = %v", err)
 	}
 }
 
