@@ -73,9 +73,9 @@ func TestCheckRate(t *testing.T) {
 		{0, 0, false}, {-1, 0, false}, {1, -1, false},
 		{1, 1 << 40, false}, // a burst that lasts 34,000 years
 	} {
-		err := CheckRate(c.rate, c.burst)
+		err := checkRate(c.rate, c.burst)
 		if (err == nil) != c.ok {
-			t.Errorf("CheckRate(%d, %d) = %v, want ok=%v", c.rate, c.burst, err, c.ok)
+			t.Errorf("checkRate(%d, %d) = %v, want ok=%v", c.rate, c.burst, err, c.ok)
 		}
 	}
 	if _, err := NewWriter(io.Discard, 100, Burst(0)); err == nil {
@@ -89,6 +89,45 @@ func TestCheckRate(t *testing.T) {
 	}
 	if _, err := NewWriter(io.Discard, 100, Context(nil)); err == nil {
 		t.Error("NewWriter with a nil context succeeded")
+	}
+}
+
+// TestCheck: Check says what NewWriter and NewReader say, without their
+// "throttle: " prefix.
+func TestCheck(t *testing.T) {
+	for _, c := range []struct {
+		rate int64
+		opts []Option
+		want string // "": valid
+	}{
+		{1, nil, ""},
+		{1 << 20, []Option{Burst(1), BufferSize(1), Context(context.Background())}, ""},
+		{0, nil, "rate must be at least 1 byte per second, not 0"},
+		{100, []Option{Burst(0)}, "burst must be at least 1 byte, not 0"},
+		{100, []Option{BufferSize(0)}, "buffer size must be at least 1, not 0"},
+		{100, []Option{Context(nil)}, "nil context"},
+		{1, []Option{Burst(1 << 40)}, "a burst of 1099511627776 bytes lasts too long at 1 bytes per second"},
+	} {
+		err := Check(c.rate, c.opts...)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("Check(%d, %d options) = %v, want nil", c.rate, len(c.opts), err)
+			}
+			continue
+		}
+		if err == nil || err.Error() != c.want {
+			t.Errorf("Check(%d, %d options) = %v, want %q", c.rate, len(c.opts), err, c.want)
+		}
+		if _, err := NewWriter(io.Discard, c.rate, c.opts...); err == nil || err.Error() != "throttle: "+c.want {
+			t.Errorf("NewWriter(%d, %d options) = %v, want %q", c.rate, len(c.opts), err, "throttle: "+c.want)
+		}
+		if _, err := NewReader(strings.NewReader(""), c.rate, c.opts...); err == nil || err.Error() != "throttle: "+c.want {
+			t.Errorf("NewReader(%d, %d options) = %v, want %q", c.rate, len(c.opts), err, "throttle: "+c.want)
+		}
+	}
+	w, _ := NewWriter(io.Discard, 1, Burst(1))
+	if err := w.SetRate(0); err == nil || err.Error() != "throttle: rate must be at least 1 byte per second, not 0" {
+		t.Errorf("SetRate(0) = %v", err)
 	}
 }
 
