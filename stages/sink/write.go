@@ -8,8 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/fpipe/fpipe/internal/zerocopy"
 	"github.com/fpipe/fpipe/stages"
-	"github.com/fpipe/fpipe/stages/internal/zerocopy"
 )
 
 // Writer writes one destination. Write and ReadFrom are for one goroutine;

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/internal/zerocopy"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/meter"
 	"github.com/spf13/pflag"
@@ -143,7 +144,7 @@ func define(fs *pflag.FlagSet) cli.Build {
 		if interval.given {
 			opts = append(opts, meter.Interval(interval.d))
 		}
-		opts = append(opts, meter.BufferSize(pipeBuffer))
+		opts = append(opts, meter.BufferSize(zerocopy.PipeSize))
 		return &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
 			return meter.NewWriter(dst, opts...)
 		}}}, nil
@@ -208,9 +209,3 @@ func columns(fd int) int {
 	}
 	return int(ws.Col)
 }
-
-// pipeBuffer is the buffer the stage reads into, and the kernel buffer
-// asked for on the pipes around it: with grown pipes one read takes what
-// the stage before wrote in several, so there are fewer system calls and
-// context switches than with cat's 128 KiB.
-const pipeBuffer = 1 << 20

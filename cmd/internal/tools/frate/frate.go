@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/internal/zerocopy"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/throttle"
 	"github.com/spf13/pflag"
@@ -155,7 +156,7 @@ func define(fs *pflag.FlagSet) cli.Build {
 		if env.Ctx != nil {
 			opts = append(opts, throttle.Context(env.Ctx))
 		}
-		opts = append(opts, throttle.BufferSize(pipeBuffer))
+		opts = append(opts, throttle.BufferSize(zerocopy.PipeSize))
 		ctl := &control{rate: rate, opts: opts}
 		st := &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
 			return ctl.newWriter(dst)
@@ -246,8 +247,3 @@ func (c *control) watch(path string, env *cli.Env) (stop func() error) {
 		return nil
 	}
 }
-
-// pipeBuffer is the buffer the stage reads into, and the kernel buffer
-// asked for on its input pipe: one read takes what the stage before wrote
-// in several, so there are fewer system calls and context switches.
-const pipeBuffer = 1 << 20

@@ -132,6 +132,27 @@ func TestGrowPipe(t *testing.T) {
 	closed := tempFile(t, nil)
 	closed.Close()
 	GrowPipe(closed) // a hint: errors are ignored
+	GrowPipe(nil)
+}
+
+// TestGrowPipeKeepsChosenSize: a pipe whose size was set on purpose (the
+// relay marks pipes with their size) is left as it is.
+func TestGrowPipeKeepsChosenSize(t *testing.T) {
+	t.Parallel()
+	pr, pw := blockingPipe(t)
+	rc, err := pw.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set int
+	rc.Control(func(fd uintptr) { set, err = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, 256<<10) })
+	if err != nil {
+		t.Skipf("F_SETPIPE_SZ 256 KiB: %v", err)
+	}
+	GrowPipe(pr)
+	if size := pipeSize(t, pw); size != set {
+		t.Errorf("pipe buffer after GrowPipe = %d, want the %d chosen", size, set)
+	}
 }
 
 func TestSpliceFileToPipe(t *testing.T) {
