@@ -145,6 +145,9 @@ func define(fs *pflag.FlagSet) cli.Build {
 			opts = append(opts, meter.Interval(interval.d))
 		}
 		opts = append(opts, meter.BufferSize(zerocopy.PipeSize))
+		if err := meter.Check(opts...); err != nil {
+			return nil, cli.Usagef("%v", err)
+		}
 		return &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
 			return meter.NewWriter(dst, opts...)
 		}}}, nil
