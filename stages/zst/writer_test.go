@@ -132,7 +132,7 @@ func TestWriterLevels(t *testing.T) {
 			break
 		}
 		z := compress(t, data, Level(level))
-		enc, _ := EncoderLevel(level)
+		enc, _ := encoderLevel(level)
 		if prev, ok := byEncoder[enc]; ok && !bytes.Equal(prev, z) {
 			t.Errorf("level %d: output differs from another level on %v", level, enc)
 		}
