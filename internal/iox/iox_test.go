@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/fpipe/fpipe/internal/stagetest"
 )
 
 // recorder is a writer with a ReadFrom that must not be called, recording
@@ -48,25 +50,6 @@ func TestReadFromUsesBuf(t *testing.T) {
 	}
 }
 
-type failWriter struct {
-	n   int // bytes accepted before failing
-	err error
-}
-
-func (f *failWriter) Write(p []byte) (int, error) {
-	if len(p) <= f.n {
-		f.n -= len(p)
-		return len(p), nil
-	}
-	n := f.n
-	f.n = 0
-	return n, f.err
-}
-
-type shortWriter struct{}
-
-func (shortWriter) Write(p []byte) (int, error) { return len(p) / 2, nil }
-
 func TestReadFromErrors(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("boom")
@@ -81,8 +64,8 @@ func TestReadFromErrors(t *testing.T) {
 	}{
 		{"read error after data", &bytes.Buffer{}, iotest.DataErrReader(io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(boom))), 3, boom, "abc"},
 		{"read error", &bytes.Buffer{}, iotest.ErrReader(boom), 0, boom, ""},
-		{"write error", &failWriter{n: 150, err: boom}, strings.NewReader(data), 150, boom, ""},
-		{"short write", shortWriter{}, strings.NewReader(data), 50, io.ErrShortWrite, ""},
+		{"write error", &stagetest.FailWriter{N: 150, Err: boom}, strings.NewReader(data), 150, boom, ""},
+		{"short write", stagetest.ShortWriter{}, strings.NewReader(data), 50, io.ErrShortWrite, ""},
 		{"EOF is success", &bytes.Buffer{}, iotest.HalfReader(strings.NewReader(data)), 1000, nil, data},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/fpipe/fpipe/internal/stagetest"
 	"github.com/fpipe/fpipe/stages"
 )
 
@@ -200,28 +201,13 @@ func TestQuiet(t *testing.T) {
 	})
 }
 
-type failWriter struct {
-	limit, n int
-	err      error
-}
-
-func (f *failWriter) Write(p []byte) (int, error) {
-	if f.n+len(p) > f.limit {
-		k := f.limit - f.n
-		f.n = f.limit
-		return k, f.err
-	}
-	f.n += len(p)
-	return len(p), nil
-}
-
 // TestWriteError: the error sticks, the last line names it, and the error
 // says it was shown once the last line is out.
 func TestWriteError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var out screen
 		full := errors.New("no space left on device")
-		w, _ := NewWriter(&failWriter{limit: 1500, err: full}, Output(&out),
+		w, _ := NewWriter(&stagetest.FailWriter{N: 1500, Err: full}, Output(&out),
 			Describe(func(err error) string { return "write error: " + err.Error() }))
 		time.Sleep(2 * time.Second)
 		n, err := w.Write(make([]byte, 2000))
@@ -247,7 +233,7 @@ func TestWriteError(t *testing.T) {
 		}
 	})
 	// Numeric and Quiet displays do not name errors: they are not Reported.
-	w, _ := NewWriter(&failWriter{err: io.ErrClosedPipe}, Output(io.Discard), Show(Numeric))
+	w, _ := NewWriter(&stagetest.FailWriter{Err: io.ErrClosedPipe}, Output(io.Discard), Show(Numeric))
 	_, err := w.Write([]byte("x"))
 	if err != io.ErrClosedPipe {
 		t.Errorf("numeric Write = %v, want the bare error", err)
@@ -263,7 +249,7 @@ func TestChainFailure(t *testing.T) {
 	_, err := stages.Run(context.Background(), stages.Chain{
 		Source:  strings.NewReader(strings.Repeat("x", 5000)),
 		Filters: []stages.Filter{{Writer: mf}},
-		Sink:    stages.StdoutSink(&failWriter{limit: 4096, err: errors.New("disk full")}),
+		Sink:    stages.StdoutSink(&stagetest.FailWriter{N: 4096, Err: errors.New("disk full")}),
 	})
 	if err == nil {
 		t.Fatal("Run succeeded")

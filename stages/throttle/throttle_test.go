@@ -12,6 +12,8 @@ import (
 	"testing/iotest"
 	"testing/synctest"
 	"time"
+
+	"github.com/fpipe/fpipe/internal/stagetest"
 )
 
 // piece is one write that reached the destination, and when (fake time
@@ -247,7 +249,7 @@ func TestWindows(t *testing.T) {
 		rec := newRecorder()
 		rec.discard = true
 		w, _ := NewWriter(rec, rate)
-		if _, err := w.ReadFrom(io.LimitReader(zeros{}, 3*rate)); err != nil {
+		if _, err := w.ReadFrom(io.LimitReader(stagetest.Zeros{}, 3*rate)); err != nil {
 			t.Fatal(err)
 		}
 		windows := make([]int64, 30)
@@ -262,10 +264,6 @@ func TestWindows(t *testing.T) {
 		}
 	})
 }
-
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // TestIdle: after an idle spell the bucket holds one burst, not more.
 func TestIdle(t *testing.T) {
@@ -364,7 +362,7 @@ func TestBusyMachine(t *testing.T) {
 		rec.discard = true
 		st := &stutterWriter{w: rec, every: 50, stall: 5 * time.Millisecond}
 		w, _ := NewWriter(st, rate) // burst 64 KiB: 3.125 ms
-		if _, err := w.ReadFrom(io.LimitReader(zeros{}, 10*rate)); err != nil {
+		if _, err := w.ReadFrom(io.LimitReader(stagetest.Zeros{}, 10*rate)); err != nil {
 			t.Fatal(err)
 		}
 		// 5 ms lost every 156 ms: made up at 5%, with about 3 ms left over
@@ -486,7 +484,7 @@ func TestContextEndsWait(t *testing.T) {
 func TestReaderTotalTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const rate, size = 3 << 20, 10<<20 + 3
-		r, _ := NewReader(io.LimitReader(zeros{}, size), rate)
+		r, _ := NewReader(io.LimitReader(stagetest.Zeros{}, size), rate)
 		start := time.Now()
 		buf := make([]byte, 100<<10)
 		var n int64
@@ -583,30 +581,10 @@ func TestReaderErrors(t *testing.T) {
 	})
 }
 
-// failWriter takes limit bytes, then fails.
-type failWriter struct {
-	limit, n int
-	err      error
-}
-
-func (f *failWriter) Write(p []byte) (int, error) {
-	if f.n+len(p) > f.limit {
-		k := f.limit - f.n
-		f.n = f.limit
-		return k, f.err
-	}
-	f.n += len(p)
-	return len(p), nil
-}
-
-type shortWriter struct{}
-
-func (shortWriter) Write(p []byte) (int, error) { return len(p) / 2, nil }
-
 func TestWriterErrorsStick(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		boom := errors.New("disk full")
-		fw := &failWriter{limit: 250, err: boom}
+		fw := &stagetest.FailWriter{N: 250, Err: boom}
 		w, _ := NewWriter(fw, 1000) // burst 100
 		n, err := w.Write(make([]byte, 1000))
 		if n != 250 || err != boom {
@@ -619,7 +597,7 @@ func TestWriterErrorsStick(t *testing.T) {
 			t.Errorf("ReadFrom after error = %d, %v", n, err)
 		}
 
-		w, _ = NewWriter(shortWriter{}, 1000)
+		w, _ = NewWriter(stagetest.ShortWriter{}, 1000)
 		if n, err := w.Write(make([]byte, 10)); n != 5 || err != io.ErrShortWrite {
 			t.Errorf("short Write = %d, %v", n, err)
 		}
