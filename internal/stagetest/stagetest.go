@@ -180,12 +180,16 @@ func (s *MemSink) Taken() []byte {
 // offers only the methods of the sink contract: a ReadFrom of Sink is
 // hidden, so every byte goes through Write and is counted.
 type CountingSink struct {
-	Sink interface {
-		io.Writer
-		Commit() error
-		Abort() error
-	}
-	n atomic.Int64
+	Sink Sink
+	n    atomic.Int64
+}
+
+// Sink is the stages.Sink contract, restated so that this package need not
+// import stages.
+type Sink interface {
+	io.Writer
+	Commit() error
+	Abort() error
 }
 
 func (c *CountingSink) Write(p []byte) (int, error) {
