@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 var boom = errors.New("boom")
@@ -149,3 +151,26 @@ type fakeT struct {
 
 func (f *fakeT) Errorf(string, ...any) { f.errors++ }
 func (f *fakeT) Helper()               {}
+
+func TestPipes(t *testing.T) {
+	pr, pw := BlockingPipe(t)
+	rc, err := pw.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flags int
+	rc.Control(func(fd uintptr) { flags, err = unix.FcntlInt(fd, unix.F_GETFL, 0) })
+	if err != nil || flags&unix.O_NONBLOCK != 0 {
+		t.Errorf("BlockingPipe: flags %#x, %v; want blocking", flags, err)
+	}
+	ch := Drain(pr)
+	data := Pattern(100000)
+	pw.Write(data)
+	pw.Close()
+	if got := <-ch; !bytes.Equal(got, data) {
+		t.Errorf("Drain read %d bytes, want the %d written", len(got), len(data))
+	}
+	if p := Pattern(8200); !bytes.Equal(p[:4093], p[4093:8186]) || bytes.Equal(p[:100], p[1:101]) {
+		t.Error("Pattern does not repeat every 4093 bytes only")
+	}
+}
