@@ -16,13 +16,17 @@ import (
 	"testing/iotest"
 )
 
-// OnlyReader hides every method of a reader but Read (io.WriterTo above
-// all), so that a copy from it takes the plain path.
-type OnlyReader struct{ io.Reader }
+// OnlyReader returns r with every method but Read hidden (io.WriterTo
+// above all), so that a copy from it takes the plain path.
+func OnlyReader(r io.Reader) io.Reader { return onlyReader{r} }
 
-// OnlyWriter hides every method of a writer but Write (io.ReaderFrom above
-// all), so that a copy into it takes the plain path.
-type OnlyWriter struct{ io.Writer }
+type onlyReader struct{ io.Reader }
+
+// OnlyWriter returns w with every method but Write hidden (io.ReaderFrom
+// above all), so that a copy into it takes the plain path.
+func OnlyWriter(w io.Writer) io.Writer { return onlyWriter{w} }
+
+type onlyWriter struct{ io.Writer }
 
 // FailWriter takes the first N bytes written to it and fails every write
 // after that with Err: the write that crosses N takes what fits and
@@ -60,7 +64,7 @@ func (Zeros) Read(p []byte) (int, error) {
 // ErrAfter returns a reader of the first n bytes of data that then fails
 // with err, with no fast path (the source that breaks mid-stream).
 func ErrAfter(data []byte, n int, err error) io.Reader {
-	return OnlyReader{io.MultiReader(bytes.NewReader(data[:n]), iotest.ErrReader(err))}
+	return OnlyReader(io.MultiReader(bytes.NewReader(data[:n]), iotest.ErrReader(err)))
 }
 
 // MemSink is a sink (the stages.Sink contract: Write, Commit, Abort) in
@@ -79,6 +83,7 @@ type MemSink struct {
 	err             error        // sticky
 	committed       []byte       // nil: nothing committed
 	commits, aborts int
+	readFroms       int
 }
 
 // Write takes p, or what fits below Limit and then fails with WriteErr for
@@ -203,3 +208,22 @@ func (c *CountingSink) Abort() error  { return c.Sink.Abort() }
 
 // N is the number of bytes Sink took so far.
 func (c *CountingSink) N() int64 { return c.n.Load() }
+
+// MemSinkRF is a MemSink that offers io.ReaderFrom (which takes what it
+// reads through Write, and is counted) and, like a file sink, says through
+// Err which error was its own.
+type MemSinkRF struct{ *MemSink }
+
+func (s MemSinkRF) ReadFrom(r io.Reader) (int64, error) {
+	s.mu.Lock()
+	s.readFroms++
+	s.mu.Unlock()
+	return io.Copy(OnlyWriter(s.MemSink), r)
+}
+
+// ReadFroms is how often the ReadFrom of a MemSinkRF around s was called.
+func (s *MemSink) ReadFroms() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.readFroms
+}

@@ -44,10 +44,10 @@ func TestShortWriterAndCopy(t *testing.T) {
 }
 
 func TestHiding(t *testing.T) {
-	if _, ok := any(OnlyReader{bytes.NewReader(nil)}).(io.WriterTo); ok {
+	if _, ok := OnlyReader(bytes.NewReader(nil)).(io.WriterTo); ok {
 		t.Error("OnlyReader is an io.WriterTo")
 	}
-	if _, ok := any(OnlyWriter{new(bytes.Buffer)}).(io.ReaderFrom); ok {
+	if _, ok := OnlyWriter(new(bytes.Buffer)).(io.ReaderFrom); ok {
 		t.Error("OnlyWriter is an io.ReaderFrom")
 	}
 	if _, ok := any(&CountingSink{}).(io.ReaderFrom); ok {
@@ -172,5 +172,14 @@ func TestPipes(t *testing.T) {
 	}
 	if p := Pattern(8200); !bytes.Equal(p[:4093], p[4093:8186]) || bytes.Equal(p[:100], p[1:101]) {
 		t.Error("Pattern does not repeat every 4093 bytes only")
+	}
+}
+
+func TestMemSinkRF(t *testing.T) {
+	m := &MemSink{WriteErr: boom, Limit: 3}
+	var s io.Writer = MemSinkRF{m}
+	n, err := s.(io.ReaderFrom).ReadFrom(strings.NewReader("abcdef"))
+	if n != 3 || err != boom || m.ReadFroms() != 1 || string(m.Taken()) != "abc" || m.Err() != boom {
+		t.Errorf("ReadFrom = %d, %v; %d calls, took %q, Err %v", n, err, m.ReadFroms(), m.Taken(), m.Err())
 	}
 }
