@@ -84,6 +84,7 @@ type MemSink struct {
 	committed       []byte       // nil: nothing committed
 	commits, aborts int
 	readFroms       int
+	written         int // taken by Write, Abort or not
 }
 
 // Write takes p, or what fits below Limit and then fails with WriteErr for
@@ -100,6 +101,7 @@ func (s *MemSink) Write(p []byte) (int, error) {
 		s.err = err
 	}
 	s.buf.Write(p)
+	s.written += len(p)
 	total := s.buf.Len()
 	s.mu.Unlock()
 	if s.OnWrite != nil {
@@ -171,6 +173,14 @@ func (s *MemSink) Committed() bool {
 func (s *MemSink) Aborted() bool {
 	c, _, aborts := s.State()
 	return c == nil && aborts > 0
+}
+
+// Written is how many bytes Write took in all, including those that an
+// Abort discarded.
+func (s *MemSink) Written() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.written
 }
 
 // Taken returns a copy of what the sink holds: what was written since the

@@ -101,8 +101,8 @@ func TestMemSink(t *testing.T) {
 		t.Errorf("Commit after a failed write = %v, want boom", err)
 	}
 	s.Abort()
-	if !s.Aborted() || len(s.Taken()) != 0 {
-		t.Errorf("after Abort: Aborted %v, taken %q", s.Aborted(), s.Taken())
+	if !s.Aborted() || len(s.Taken()) != 0 || s.Written() != 4 {
+		t.Errorf("after Abort: Aborted %v, taken %q, written %d", s.Aborted(), s.Taken(), s.Written())
 	}
 
 	s = &MemSink{CommitErr: boom}
