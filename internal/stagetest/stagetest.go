@@ -47,6 +47,9 @@ func (w *FailWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Taken is how many bytes the writer took: at most N.
+func (w *FailWriter) Taken() int { return w.taken }
+
 // ShortWriter takes half of what it is given and reports no error: the
 // io.ErrShortWrite case.
 type ShortWriter struct{}

@@ -26,8 +26,8 @@ func TestFailWriter(t *testing.T) {
 		}
 	}
 	w = &FailWriter{N: 5, Err: boom}
-	if n, err := w.Write([]byte("abcdefgh")); n != 5 || err != boom {
-		t.Errorf("crossing Write = %d, %v, want 5, boom", n, err)
+	if n, err := w.Write([]byte("abcdefgh")); n != 5 || err != boom || w.Taken() != 5 {
+		t.Errorf("crossing Write = %d, %v (taken %d), want 5, boom", n, err, w.Taken())
 	}
 	if n, err := (&FailWriter{Err: boom}).Write([]byte("a")); n != 0 || err != boom {
 		t.Errorf("Write to FailWriter{N: 0} = %d, %v, want 0, boom", n, err)
