@@ -9,15 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// fzstNeed skips the test if zstd is missing (.ci/run installs it).
-func fzstNeed(t testing.TB) {
-	t.Helper()
-	if _, err := exec.LookPath("zstd"); err != nil {
-		t.Skip("zstd is not installed")
-	}
-}
+	"github.com/fpipe/fpipe/tests/internal/e2e"
+)
 
 // fzstFile writes b to a file of dir and returns its path.
 func fzstFile(t testing.TB, dir, name string, b []byte) string {
@@ -40,7 +34,7 @@ func fzstSkippable(nibble byte, content []byte) []byte {
 // --rsyncable, -T0 frames made of several jobs, --no-check, zstd -c a b,
 // and skippable frames between and around them.
 func TestFzstReadsZstd(t *testing.T) {
-	fzstNeed(t)
+	e2e.Need(t, "zstd")
 	t.Parallel()
 	dir := t.TempDir()
 	a, b := fgzDump(t, 6<<20), []byte(strings.Repeat("second file\n", 5000))
@@ -104,7 +98,7 @@ func TestFzstReadsZstd(t *testing.T) {
 // encoder's levels, with and without checksum, with --long, and fzst's
 // frames concatenated with zstd's.
 func TestFzstReadByZstd(t *testing.T) {
-	fzstNeed(t)
+	e2e.Need(t, "zstd")
 	t.Parallel()
 	data := append(fgzDump(t, 3<<20), bytes.Repeat([]byte{0}, 500000)...)
 	for _, args := range [][]string{{"-1"}, {"-3"}, {"-7"}, {"-12"}, {"-19"}, {"--no-check"}, {"--long"}, {"-T1"}, {"--level", "9", "-T", "3"}} {
@@ -142,7 +136,7 @@ func TestFzstReadByZstd(t *testing.T) {
 // TestFzstBadInput: each kind of bad input is one line and exit 1, and
 // zstd -t agrees that it is bad.
 func TestFzstBadInput(t *testing.T) {
-	fzstNeed(t)
+	e2e.Need(t, "zstd")
 	t.Parallel()
 	data := fgzDump(t, 2<<20)
 	z := fgzShell(t, data, "zstd -q -c -3")
