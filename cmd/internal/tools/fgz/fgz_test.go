@@ -116,7 +116,7 @@ func TestDefinitionParallelIntoSink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := z.buf.Bytes()
+	good := z.Taken()
 	// Member 30's CRC: walk the members by the lengths in their headers.
 	off := 0
 	for range 30 {
@@ -191,9 +191,9 @@ func TestDefinitionOffsetLength(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := run(t, dec, z.buf.Bytes())
-			if err != nil || !bytes.Equal(out.buf.Bytes(), data.Bytes()[tc.wantFrom:tc.wantTo]) {
-				t.Errorf("%v, fgz %v: %v, %d bytes; want bytes %d-%d", format, words, err, out.buf.Len(), tc.wantFrom, tc.wantTo)
+			out, err := run(t, dec, z.Taken())
+			if err != nil || !bytes.Equal(out.Taken(), data.Bytes()[tc.wantFrom:tc.wantTo]) {
+				t.Errorf("%v, fgz %v: %v, %d bytes; want bytes %d-%d", format, words, err, len(out.Taken()), tc.wantFrom, tc.wantTo)
 			}
 		}
 	}
