@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/fpipe/fpipe/internal/iox"
 )
 
 // Pipe turns a writer stage into a reader: reading the result yields what
@@ -105,23 +107,7 @@ func (p *pipeWriter) ReadFrom(r io.Reader) (int64, error) {
 	if p.buf == nil {
 		p.buf = make([]byte, pipeWriterBuffer)
 	}
-	var total int64
-	for {
-		nr, rerr := r.Read(p.buf)
-		if nr > 0 {
-			nw, werr := p.Write(p.buf[:nr])
-			total += int64(nw)
-			if werr != nil {
-				return total, werr
-			}
-		}
-		if rerr == io.EOF {
-			return total, nil
-		}
-		if rerr != nil {
-			return total, rerr
-		}
-	}
+	return iox.ReadFrom(p, r, p.buf)
 }
 
 // pipeWriterBuffer is the piece ReadFrom reads.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/fpipe/fpipe/internal/stagetest"
 )
 
 // pipeFilters are writer stages, with what they make of their input.
@@ -34,7 +36,7 @@ func TestPipe(t *testing.T) {
 		r    func() io.Reader
 	}{
 		{"bytes.Reader", func() io.Reader { return bytes.NewReader(in) }},
-		{"Read only", func() io.Reader { return onlyReader{bytes.NewReader(in)} }},
+		{"Read only", func() io.Reader { return stagetest.OnlyReader(bytes.NewReader(in)) }},
 		{"OneByteReader", func() io.Reader { return iotest.OneByteReader(bytes.NewReader(in)) }},
 		{"HalfReader", func() io.Reader { return iotest.HalfReader(bytes.NewReader(in)) }},
 		{"DataErrReader", func() io.Reader { return iotest.DataErrReader(bytes.NewReader(in)) }},
@@ -97,13 +99,13 @@ func TestPipeError(t *testing.T) {
 		wantErr error
 	}{
 		{"ErrReader", func() io.Reader { return iotest.ErrReader(errSource) }, &wstage{fn: upper}, nil, errSource},
-		{"source fails half way", func() io.Reader { return errAfter(in, 1000, errSource) }, &wstage{fn: upper}, upper(in[:1000]), errSource},
-		{"DataErrReader", func() io.Reader { return iotest.DataErrReader(errAfter(in, 1000, errSource)) }, &wstage{}, in[:1000], errSource},
-		{"truncated source", func() io.Reader { return errAfter(in, 1000, io.ErrUnexpectedEOF) }, &wstage{}, in[:1000], io.ErrUnexpectedEOF},
+		{"source fails half way", func() io.Reader { return stagetest.ErrAfter(in, 1000, errSource) }, &wstage{fn: upper}, upper(in[:1000]), errSource},
+		{"DataErrReader", func() io.Reader { return iotest.DataErrReader(stagetest.ErrAfter(in, 1000, errSource)) }, &wstage{}, in[:1000], errSource},
+		{"truncated source", func() io.Reader { return stagetest.ErrAfter(in, 1000, io.ErrUnexpectedEOF) }, &wstage{}, in[:1000], io.ErrUnexpectedEOF},
 		{"stage constructor", func() io.Reader { return bytes.NewReader(in) }, &wstage{newErr: errFilter}, nil, errFilter},
 		{"stage Write", func() io.Reader { return bytes.NewReader(in) }, &wstage{writeErr: errFilter, limit: 1000}, in[:1000], errFilter},
 		{"stage Close", func() io.Reader { return bytes.NewReader(in) }, &wstage{closeErr: errFilter}, in, errFilter},
-		{"stage Close after the source failed", func() io.Reader { return errAfter(in, 1000, errSource) },
+		{"stage Close after the source failed", func() io.Reader { return stagetest.ErrAfter(in, 1000, errSource) },
 			&wstage{closeErr: errFilter}, in[:1000], errSource},
 	}
 	for _, tt := range tests {
@@ -130,7 +132,7 @@ func TestPipeClose(t *testing.T) {
 	t.Run("while the stage writes", func(t *testing.T) {
 		t.Parallel()
 		s := &wstage{fn: upper}
-		r := Pipe(onlyReader{endless{}}, s.build)
+		r := Pipe(stagetest.OnlyReader(endless{}), s.build)
 		buf := make([]byte, 10)
 		if _, err := io.ReadFull(r, buf); err != nil || string(buf) != "XXXXXXXXXX" {
 			t.Fatalf("ReadFull(Pipe(...)) = %q, %v, want %q, nil", buf, err, "XXXXXXXXXX")
@@ -283,25 +285,25 @@ func TestPipeWriterError(t *testing.T) {
 	tests := []struct {
 		name     string
 		stage    *rstage
-		dst      *memSink
+		dst      *stagetest.MemSink
 		wantW    error // the error writing must end with; nil: writing succeeds
 		dstFails bool  // dst fails, which a Write can see only after it returned
 		wantC    error // the error of Close
 		wantDst  []byte
 		wantRead int // bytes the stage read; -1: do not check
 	}{
-		{"stage Read", &rstage{readErr: errFilter, limit: 100}, &memSink{}, errFilter, false, errFilter, in[:100], 100},
-		{"stage Read at once", &rstage{readErr: errFilter}, &memSink{}, errFilter, false, errFilter, nil, 0},
-		{"stage Close", &rstage{closeErr: errFilter}, &memSink{}, nil, false, errFilter, in, len(in)},
-		{"dst Write", &rstage{fn: upper}, &memSink{writeErr: errSink, limit: 100}, errSink, true, errSink, upper(in[:100]), -1},
-		{"dst Write at once", &rstage{}, &memSink{writeErr: errSink}, errSink, true, errSink, nil, -1},
+		{"stage Read", &rstage{readErr: errFilter, limit: 100}, &stagetest.MemSink{}, errFilter, false, errFilter, in[:100], 100},
+		{"stage Read at once", &rstage{readErr: errFilter}, &stagetest.MemSink{}, errFilter, false, errFilter, nil, 0},
+		{"stage Close", &rstage{closeErr: errFilter}, &stagetest.MemSink{}, nil, false, errFilter, in, len(in)},
+		{"dst Write", &rstage{fn: upper}, &stagetest.MemSink{WriteErr: errSink, Limit: 100}, errSink, true, errSink, upper(in[:100]), -1},
+		{"dst Write at once", &rstage{}, &stagetest.MemSink{WriteErr: errSink}, errSink, true, errSink, nil, -1},
 	}
 	for _, tt := range tests {
 		for _, wp := range writePatterns {
 			t.Run(tt.name+"/"+wp.name, func(t *testing.T) {
 				t.Parallel()
 				s := &rstage{fn: tt.stage.fn, readErr: tt.stage.readErr, limit: tt.stage.limit, closeErr: tt.stage.closeErr}
-				dst := &memSink{writeErr: tt.dst.writeErr, limit: tt.dst.limit}
+				dst := &stagetest.MemSink{WriteErr: tt.dst.WriteErr, Limit: tt.dst.Limit}
 				w, err := PipeWriter(dst, s.build)
 				if err != nil {
 					t.Fatalf("PipeWriter(...) = %v, want nil", err)
@@ -316,7 +318,7 @@ func TestPipeWriterError(t *testing.T) {
 				if err := w.Close(); !errors.Is(err, tt.wantC) {
 					t.Errorf("Close() = %v, want %v", err, tt.wantC)
 				}
-				if got := dst.buf.Bytes(); !bytes.Equal(got, tt.wantDst) {
+				if got := dst.Taken(); !bytes.Equal(got, tt.wantDst) {
 					t.Errorf("dst got %d bytes, want %d", len(got), len(tt.wantDst))
 				}
 				if tt.wantRead >= 0 && s.r.n != tt.wantRead {
@@ -408,25 +410,25 @@ func TestGoroutineLeaks(t *testing.T) {
 		run  func(t *testing.T)
 	}{
 		{"Run succeeds", func(t *testing.T) {
-			sink := &memSink{}
+			sink := &stagetest.MemSink{}
 			if _, err := Run(t.Context(), Chain{Source: bytes.NewReader(in), Filters: filtersOf(adapters()), Sink: sink}); err != nil {
 				t.Errorf("Run(...) = %v, want nil", err)
 			}
 		}},
 		{"Run with a failing source", func(t *testing.T) {
-			if _, err := Run(t.Context(), Chain{Source: errAfter(in, len(in)/2, errSource), Filters: filtersOf(adapters()), Sink: &memSink{}}); !errors.Is(err, errSource) {
+			if _, err := Run(t.Context(), Chain{Source: stagetest.ErrAfter(in, len(in)/2, errSource), Filters: filtersOf(adapters()), Sink: &stagetest.MemSink{}}); !errors.Is(err, errSource) {
 				t.Errorf("Run(...) = %v, want %v", err, errSource)
 			}
 		}},
 		{"Run with a failing sink", func(t *testing.T) {
-			sink := &memSink{writeErr: errSink, limit: 1000}
+			sink := &stagetest.MemSink{WriteErr: errSink, Limit: 1000}
 			if _, err := Run(t.Context(), Chain{Source: bytes.NewReader(in), Filters: filtersOf(adapters()), Sink: sink}); !errors.Is(err, errSink) {
 				t.Errorf("Run(...) = %v, want %v", err, errSink)
 			}
 		}},
 		{"Run with a failing constructor", func(t *testing.T) {
 			ss := append([]stage{&wstage{name: "x", newErr: errFilter}}, adapters()...)
-			if _, err := Run(t.Context(), Chain{Source: bytes.NewReader(in), Filters: filtersOf(ss), Sink: &memSink{}}); !errors.Is(err, errFilter) {
+			if _, err := Run(t.Context(), Chain{Source: bytes.NewReader(in), Filters: filtersOf(ss), Sink: &stagetest.MemSink{}}); !errors.Is(err, errFilter) {
 				t.Errorf("Run(...) = %v, want %v", err, errFilter)
 			}
 		}},
@@ -438,12 +440,12 @@ func TestGoroutineLeaks(t *testing.T) {
 				<-src.blocked
 				cancel()
 			}()
-			if _, err := Run(ctx, Chain{Source: src, Filters: filtersOf(adapters()), Sink: &memSink{}}); !errors.Is(err, context.Canceled) {
+			if _, err := Run(ctx, Chain{Source: src, Filters: filtersOf(adapters()), Sink: &stagetest.MemSink{}}); !errors.Is(err, context.Canceled) {
 				t.Errorf("Run(...) = %v, want %v", err, context.Canceled)
 			}
 		}},
 		{"Pipe closed while the stage writes", func(t *testing.T) {
-			r := Pipe(onlyReader{endless{}}, (&wstage{fn: upper}).build)
+			r := Pipe(stagetest.OnlyReader(endless{}), (&wstage{fn: upper}).build)
 			if _, err := io.ReadFull(r, make([]byte, 100)); err != nil {
 				t.Errorf("ReadFull(Pipe(...)) = %v, want nil", err)
 			}
@@ -458,7 +460,7 @@ func TestGoroutineLeaks(t *testing.T) {
 			w.Close()
 		}},
 		{"PipeWriter whose dst failed", func(t *testing.T) {
-			w, _ := PipeWriter(&memSink{writeErr: errSink}, (&rstage{}).build)
+			w, _ := PipeWriter(&stagetest.MemSink{WriteErr: errSink}, (&rstage{}).build)
 			w.Write(in)
 			w.Close()
 		}},

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/fpipe/fpipe/internal/stagetest"
 )
 
 var (
@@ -20,12 +22,6 @@ var (
 	errFilter = errors.New("filter broke")
 	errSink   = errors.New("sink broke")
 )
-
-// onlyReader hides every method of a reader but Read (io.WriterTo above all).
-type onlyReader struct{ io.Reader }
-
-// onlyWriter hides every method of a writer but Write (io.ReaderFrom above all).
-type onlyWriter struct{ io.Writer }
 
 // testText returns n bytes of ASCII text in which no two lines are alike.
 func testText(n int) []byte {
@@ -54,17 +50,14 @@ func rot13(p []byte) []byte {
 	return q
 }
 
-// errAfter returns a reader that yields data[:n] and then fails with err.
-// It offers Read only.
-func errAfter(data []byte, n int, err error) io.Reader {
-	return onlyReader{io.MultiReader(bytes.NewReader(data[:n]), iotest.ErrReader(err))}
-}
-
 // eventLog records, in order, what the stages of one chain did.
 type eventLog struct {
 	mu     sync.Mutex
 	events []string
 }
+
+// sinkEvent records a MemSink's event as "sink.EVENT".
+func (l *eventLog) sinkEvent(ev string) { l.add("sink." + ev) }
 
 func (l *eventLog) add(e string) {
 	if l == nil {
@@ -88,114 +81,19 @@ func (l *eventLog) only(suffix string) string {
 	return strings.Join(out, " ")
 }
 
-// memSink is an in-memory Sink: what it takes becomes visible in committed
-// only on Commit. Abort may come from any goroutine.
-type memSink struct {
-	writeErr  error // Write fails, for good, once limit bytes were taken
-	limit     int
-	commitErr error
-	onWrite   func(total int) // called after each Write with the bytes taken so far
-	log       *eventLog
-
-	mu              sync.Mutex
-	buf             bytes.Buffer
-	err             error // sticky
-	committed       []byte
-	commits, aborts int
-	readFroms       int
-}
-
-func (s *memSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	if s.err != nil {
-		s.mu.Unlock()
-		return 0, s.err
-	}
-	var err error
-	if s.writeErr != nil && s.buf.Len()+len(p) > s.limit {
-		p, err = p[:s.limit-s.buf.Len()], s.writeErr
-		s.err = err
-	}
-	s.buf.Write(p)
-	total := s.buf.Len()
-	s.mu.Unlock()
-	if s.onWrite != nil {
-		s.onWrite(total)
-	}
-	return len(p), err
-}
-
-func (s *memSink) Commit() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.commits++
-	s.log.add("sink.commit")
-	if s.commitErr != nil {
-		return s.commitErr
-	}
-	if s.err != nil {
-		return fmt.Errorf("commit after a failed write: %w", s.err)
-	}
-	s.committed = append([]byte{}, s.buf.Bytes()...)
-	return nil
-}
-
-func (s *memSink) Abort() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.aborts++
-	s.log.add("sink.abort")
-	if s.committed == nil {
-		s.buf.Reset()
-	}
-	return nil
-}
-
-// state returns what was committed (nil: nothing) and how often Commit and
-// Abort were called.
-func (s *memSink) state() (committed []byte, commits, aborts int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.committed, s.commits, s.aborts
-}
-
-// taken returns how many bytes the sink took, committed or not.
-func (s *memSink) taken() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Len()
-}
-
-// memSinkRF is a memSink that offers io.ReaderFrom and, like a file sink,
-// says through Err which error was its own.
-type memSinkRF struct{ *memSink }
-
-func (s memSinkRF) ReadFrom(r io.Reader) (int64, error) {
-	s.mu.Lock()
-	s.readFroms++
-	s.mu.Unlock()
-	return io.Copy(onlyWriter{s.memSink}, r)
-}
-
-func (s memSinkRF) Err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
-
 // failedSink checks that sink was aborted and Commit was never called.
-func failedSink(t *testing.T, sink *memSink) {
+func failedSink(t *testing.T, sink *stagetest.MemSink) {
 	t.Helper()
-	if _, commits, _ := sink.state(); commits != 0 {
+	if _, commits, _ := sink.State(); commits != 0 {
 		t.Errorf("sink: %d commits, want none", commits)
 	}
 	abortedSink(t, sink)
 }
 
 // abortedSink checks that sink was aborted and published nothing.
-func abortedSink(t *testing.T, sink *memSink) {
+func abortedSink(t *testing.T, sink *stagetest.MemSink) {
 	t.Helper()
-	committed, _, aborts := sink.state()
+	committed, _, aborts := sink.State()
 	if committed != nil {
 		t.Errorf("sink: committed %d bytes, want nothing", len(committed))
 	}
@@ -552,7 +450,7 @@ func TestRun(t *testing.T) {
 		r    func() io.Reader
 	}{
 		{"WriterTo", func() io.Reader { return bytes.NewReader(in) }},
-		{"Read only", func() io.Reader { return onlyReader{bytes.NewReader(in)} }},
+		{"Read only", func() io.Reader { return stagetest.OnlyReader(bytes.NewReader(in)) }},
 	}
 	for _, c := range happyChains {
 		for _, src := range sources {
@@ -562,10 +460,10 @@ func TestRun(t *testing.T) {
 					t.Run(name, func(t *testing.T) {
 						t.Parallel()
 						ss := c.stages()
-						sink := &memSink{}
+						sink := &stagetest.MemSink{}
 						var s Sink = sink
 						if rf {
-							s = memSinkRF{sink}
+							s = stagetest.MemSinkRF{MemSink: sink}
 						}
 						ctx := context.Background()
 						if cancellable {
@@ -575,7 +473,7 @@ func TestRun(t *testing.T) {
 						if n != int64(len(in)) || err != nil {
 							t.Fatalf("Run(...) = %d, %v, want %d, nil", n, err, len(in))
 						}
-						committed, commits, aborts := sink.state()
+						committed, commits, aborts := sink.State()
 						if commits != 1 || aborts != 0 {
 							t.Errorf("sink: %d commits, %d aborts, want 1, 0", commits, aborts)
 						}
@@ -585,7 +483,7 @@ func TestRun(t *testing.T) {
 						closedOnce(t, ss)
 						// With nothing in between, a Read-only source reaches
 						// the sink through its io.ReaderFrom.
-						if rf && len(ss) == 0 && src.name == "Read only" && sink.readFroms == 0 {
+						if rf && len(ss) == 0 && src.name == "Read only" && sink.ReadFroms() == 0 {
 							t.Errorf("sink.ReadFrom not used, want the fast path kept")
 						}
 					})
@@ -600,13 +498,13 @@ func TestRunEmptySource(t *testing.T) {
 	for _, c := range happyChains {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			sink := &memSink{}
+			sink := &stagetest.MemSink{}
 			ss := c.stages()
 			n, err := Run(t.Context(), Chain{Source: strings.NewReader(""), Filters: filtersOf(ss), Sink: sink})
 			if n != 0 || err != nil {
 				t.Fatalf("Run(empty) = %d, %v, want 0, nil", n, err)
 			}
-			committed, commits, _ := sink.state()
+			committed, commits, _ := sink.State()
 			if want := c.want([]byte{}); commits != 1 || !bytes.Equal(committed, want) {
 				t.Errorf("sink: %d commits of %q, want 1 of %q", commits, committed, want)
 			}
@@ -626,7 +524,7 @@ func TestRunChunking(t *testing.T) {
 		r    func() io.Reader
 	}{
 		{"bytes.Reader", func() io.Reader { return bytes.NewReader(in) }},
-		{"Read only", func() io.Reader { return onlyReader{bytes.NewReader(in)} }},
+		{"Read only", func() io.Reader { return stagetest.OnlyReader(bytes.NewReader(in)) }},
 		{"OneByteReader", func() io.Reader { return iotest.OneByteReader(bytes.NewReader(in)) }},
 		{"HalfReader", func() io.Reader { return iotest.HalfReader(bytes.NewReader(in)) }},
 		{"DataErrReader", func() io.Reader { return iotest.DataErrReader(bytes.NewReader(in)) }},
@@ -644,13 +542,13 @@ func TestRunChunking(t *testing.T) {
 					if cancellable {
 						ctx = t.Context()
 					}
-					sink := &memSink{}
+					sink := &stagetest.MemSink{}
 					ss := []stage{&wstage{name: "up", fn: upper}, &rstage{name: "rot", fn: rot13}, &wstage{name: "count", trailer: true}}
 					n, err := Run(ctx, Chain{Source: src.r(), Filters: filtersOf(ss), Sink: sink, Buffer: buf})
 					if n != int64(len(in)) || err != nil {
 						t.Fatalf("Run(...) = %d, %v, want %d, nil", n, err, len(in))
 					}
-					if committed, _, _ := sink.state(); !bytes.Equal(committed, want) {
+					if committed, _, _ := sink.State(); !bytes.Equal(committed, want) {
 						t.Errorf("committed %d bytes, want the %d bytes made with whole reads", len(committed), len(want))
 					}
 				})
@@ -670,14 +568,14 @@ func TestRunSourceError(t *testing.T) {
 		err  error
 	}{
 		{"ErrReader", func() io.Reader { return iotest.ErrReader(errSource) }, 0, errSource},
-		{"half way", func() io.Reader { return errAfter(in, half, errSource) }, half, errSource},
-		{"DataErrReader", func() io.Reader { return iotest.DataErrReader(errAfter(in, half, errSource)) }, half, errSource},
-		{"HalfReader", func() io.Reader { return iotest.HalfReader(errAfter(in, half, errSource)) }, half, errSource},
-		{"OneByteReader", func() io.Reader { return iotest.OneByteReader(errAfter(in, 100, errSource)) }, 100, errSource},
+		{"half way", func() io.Reader { return stagetest.ErrAfter(in, half, errSource) }, half, errSource},
+		{"DataErrReader", func() io.Reader { return iotest.DataErrReader(stagetest.ErrAfter(in, half, errSource)) }, half, errSource},
+		{"HalfReader", func() io.Reader { return iotest.HalfReader(stagetest.ErrAfter(in, half, errSource)) }, half, errSource},
+		{"OneByteReader", func() io.Reader { return iotest.OneByteReader(stagetest.ErrAfter(in, 100, errSource)) }, 100, errSource},
 		{"WriterTo", func() io.Reader {
 			return io.MultiReader(bytes.NewReader(in[:half]), iotest.ErrReader(errSource))
 		}, half, errSource},
-		{"truncated", func() io.Reader { return errAfter(in, 1000, io.ErrUnexpectedEOF) }, 1000, io.ErrUnexpectedEOF},
+		{"truncated", func() io.Reader { return stagetest.ErrAfter(in, 1000, io.ErrUnexpectedEOF) }, 1000, io.ErrUnexpectedEOF},
 	}
 	chains := []struct {
 		name   string
@@ -695,10 +593,10 @@ func TestRunSourceError(t *testing.T) {
 					t.Run(fmt.Sprintf("%s/%s/SourceName=%q/ReaderFrom=%t", src.name, c.name, name, rf), func(t *testing.T) {
 						t.Parallel()
 						ss := c.stages()
-						sink := &memSink{}
+						sink := &stagetest.MemSink{}
 						var s Sink = sink
 						if rf {
-							s = memSinkRF{sink}
+							s = stagetest.MemSinkRF{MemSink: sink}
 						}
 						n, err := Run(t.Context(), Chain{Source: src.r(), SourceName: name, Filters: filtersOf(ss), Sink: s, SinkName: "dst"})
 						if n != int64(src.n) || !errors.Is(err, src.err) {
@@ -782,7 +680,7 @@ func TestRunFilterError(t *testing.T) {
 					ctx = t.Context()
 				}
 				ss := tt.chain()
-				sink := &memSink{}
+				sink := &stagetest.MemSink{}
 				_, err := Run(ctx, Chain{Source: bytes.NewReader(in), SourceName: "src", Filters: filtersOf(ss), Sink: sink, SinkName: "dst"})
 				var se *Error
 				if !errors.Is(err, errFilter) || !errors.As(err, &se) || se.Stage != tt.failed {
@@ -803,25 +701,25 @@ func TestRunUnnamed(t *testing.T) {
 	tests := []struct {
 		name  string
 		chain func() []stage
-		sink  func() *memSink
+		sink  func() *stagetest.MemSink
 	}{
-		{"sink Write", func() []stage { return nil }, func() *memSink { return &memSink{writeErr: errSink, limit: 1000} }},
+		{"sink Write", func() []stage { return nil }, func() *stagetest.MemSink { return &stagetest.MemSink{WriteErr: errSink, Limit: 1000} }},
 		{"sink Write after writer", func() []stage { return []stage{&wstage{fn: upper}} },
-			func() *memSink { return &memSink{writeErr: errSink, limit: 1000} }},
+			func() *stagetest.MemSink { return &stagetest.MemSink{WriteErr: errSink, Limit: 1000} }},
 		{"sink Write after reader", func() []stage { return []stage{&rstage{fn: upper}} },
-			func() *memSink { return &memSink{writeErr: errSink, limit: 1000} }},
-		{"writer Write", func() []stage { return []stage{&wstage{writeErr: errFilter, limit: 1000}} }, func() *memSink { return &memSink{} }},
-		{"reader Read", func() []stage { return []stage{&rstage{readErr: errFilter, limit: 1000}} }, func() *memSink { return &memSink{} }},
-		{"writer Close", func() []stage { return []stage{&wstage{closeErr: errFilter}} }, func() *memSink { return &memSink{} }},
-		{"reader Close", func() []stage { return []stage{&rstage{closeErr: errFilter}} }, func() *memSink { return &memSink{} }},
-		{"sink Commit", func() []stage { return nil }, func() *memSink { return &memSink{commitErr: errSink} }},
+			func() *stagetest.MemSink { return &stagetest.MemSink{WriteErr: errSink, Limit: 1000} }},
+		{"writer Write", func() []stage { return []stage{&wstage{writeErr: errFilter, limit: 1000}} }, func() *stagetest.MemSink { return &stagetest.MemSink{} }},
+		{"reader Read", func() []stage { return []stage{&rstage{readErr: errFilter, limit: 1000}} }, func() *stagetest.MemSink { return &stagetest.MemSink{} }},
+		{"writer Close", func() []stage { return []stage{&wstage{closeErr: errFilter}} }, func() *stagetest.MemSink { return &stagetest.MemSink{} }},
+		{"reader Close", func() []stage { return []stage{&rstage{closeErr: errFilter}} }, func() *stagetest.MemSink { return &stagetest.MemSink{} }},
+		{"sink Commit", func() []stage { return nil }, func() *stagetest.MemSink { return &stagetest.MemSink{CommitErr: errSink} }},
 	}
 	sources := []struct {
 		name string
 		r    func() io.Reader
 	}{
 		{"WriterTo", func() io.Reader { return bytes.NewReader(in) }},
-		{"Read only", func() io.Reader { return onlyReader{bytes.NewReader(in)} }},
+		{"Read only", func() io.Reader { return stagetest.OnlyReader(bytes.NewReader(in)) }},
 	}
 	for _, tt := range tests {
 		for _, src := range sources {
@@ -865,7 +763,7 @@ func TestRunSinkError(t *testing.T) {
 		r    func() io.Reader
 	}{
 		{"WriterTo", func() io.Reader { return bytes.NewReader(in) }},
-		{"Read only", func() io.Reader { return onlyReader{bytes.NewReader(in)} }},
+		{"Read only", func() io.Reader { return stagetest.OnlyReader(bytes.NewReader(in)) }},
 	}
 	for _, c := range chains {
 		for _, src := range sources {
@@ -874,10 +772,10 @@ func TestRunSinkError(t *testing.T) {
 					t.Run(fmt.Sprintf("%s/%s/ReaderFrom=%t/limit=%d", c.name, src.name, rf, limit), func(t *testing.T) {
 						t.Parallel()
 						ss := c.stages()
-						sink := &memSink{writeErr: errSink, limit: limit}
+						sink := &stagetest.MemSink{WriteErr: errSink, Limit: limit}
 						var s Sink = sink
 						if rf {
-							s = memSinkRF{sink}
+							s = stagetest.MemSinkRF{MemSink: sink}
 						}
 						_, err := Run(t.Context(), Chain{Source: src.r(), SourceName: "src", Filters: filtersOf(ss), Sink: s, SinkName: "dst"})
 						var se *Error
@@ -917,7 +815,7 @@ func TestRunCommit(t *testing.T) {
 		},
 		{
 			name:      "source fails",
-			source:    func() io.Reader { return errAfter(in, 1000, errSource) },
+			source:    func() io.Reader { return stagetest.ErrAfter(in, 1000, errSource) },
 			wantErr:   errSource,
 			wantStage: "src",
 			aborted:   []string{"sink", "s1", "s2", "s3"},
@@ -962,7 +860,7 @@ func TestRunCommit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			log := &eventLog{}
-			sink := &memSink{writeErr: tt.sinkWrite, limit: 1000, commitErr: tt.sinkCommit, log: log}
+			sink := &stagetest.MemSink{WriteErr: tt.sinkWrite, Limit: 1000, CommitErr: tt.sinkCommit, OnEvent: log.sinkEvent}
 			ss := []stage{
 				&wstage{name: "s1", committer: true, commitErr: tt.s1, log: log},
 				&wstage{name: "plain", fn: upper, log: log},
@@ -1014,13 +912,13 @@ func TestRunContext(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			cancel()
 			src := newBlockingSource(in)
-			sink := &memSink{}
+			sink := &stagetest.MemSink{}
 			ss := c.stages()
 			n, err := Run(ctx, Chain{Source: src, SourceName: "src", Filters: filtersOf(ss), Sink: sink, SinkName: "dst"})
 			if n != 0 || !errors.Is(err, context.Canceled) {
 				t.Fatalf("Run(cancelled) = %d, %v, want 0, %v", n, err, context.Canceled)
 			}
-			if taken := sink.taken(); taken != 0 {
+			if taken := len(sink.Taken()); taken != 0 {
 				t.Errorf("sink took %d bytes, want 0", taken)
 			}
 			failedSink(t, sink)
@@ -1036,7 +934,7 @@ func TestRunContext(t *testing.T) {
 				<-src.blocked
 				cancel()
 			}()
-			sink := &memSink{}
+			sink := &stagetest.MemSink{}
 			ss := c.stages()
 			n, err := runWithin(t, ctx, Chain{Source: src, SourceName: "src", Filters: filtersOf(ss), Sink: sink, SinkName: "dst"})
 			if n != int64(len(in)) || !errors.Is(err, context.Canceled) {
@@ -1051,7 +949,7 @@ func TestRunContext(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 			defer cancel()
 			src := newBlockingSource(in)
-			sink := &memSink{}
+			sink := &stagetest.MemSink{}
 			ss := c.stages()
 			_, err := runWithin(t, ctx, Chain{Source: src, Filters: filtersOf(ss), Sink: sink})
 			if !errors.Is(err, context.DeadlineExceeded) {
@@ -1067,19 +965,19 @@ func TestRunContext(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			const stopAt = 256 << 10
-			sink := &memSink{onWrite: func(total int) {
+			sink := &stagetest.MemSink{OnWrite: func(total int) {
 				if total >= stopAt {
 					cancel()
 				}
 			}}
 			ss := c.stages()
-			src := onlyReader{iotest.HalfReader(endless{})}
+			src := stagetest.OnlyReader(iotest.HalfReader(endless{}))
 			_, err := Run(ctx, Chain{Source: src, Filters: filtersOf(ss), Sink: sink, Buffer: make([]byte, 4096)})
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("Run(...) = %v, want %v", err, context.Canceled)
 			}
 			// A few buffers may be in flight between the stages.
-			if taken := sink.taken(); taken > stopAt+256<<10 {
+			if taken := len(sink.Taken()); taken > stopAt+256<<10 {
 				t.Errorf("sink took %d bytes, want the copy stopped soon after %d", taken, stopAt)
 			}
 			failedSink(t, sink)
@@ -1100,13 +998,13 @@ func (endless) Read(p []byte) (int, error) {
 
 func TestRunBadChain(t *testing.T) {
 	t.Parallel()
-	if _, err := Run(t.Context(), Chain{Sink: &memSink{}}); err == nil {
+	if _, err := Run(t.Context(), Chain{Sink: &stagetest.MemSink{}}); err == nil {
 		t.Errorf("Run(no source) = nil, want an error")
 	}
 	if _, err := Run(t.Context(), Chain{Source: strings.NewReader("x")}); err == nil {
 		t.Errorf("Run(no sink) = nil, want an error")
 	}
-	sink := &memSink{}
+	sink := &stagetest.MemSink{}
 	below := &wstage{name: "below"}
 	_, err := Run(t.Context(), Chain{
 		Source:  strings.NewReader("x"),
@@ -1130,11 +1028,11 @@ func TestStdoutSink(t *testing.T) {
 	if _, ok := s.(io.ReaderFrom); !ok {
 		t.Errorf("StdoutSink(*bytes.Buffer) is no io.ReaderFrom, want the fast path kept")
 	}
-	if _, ok := StdoutSink(onlyWriter{&buf}).(io.ReaderFrom); ok {
+	if _, ok := StdoutSink(stagetest.OnlyWriter(&buf)).(io.ReaderFrom); ok {
 		t.Errorf("StdoutSink(Write only) is an io.ReaderFrom, want none")
 	}
 	in := testText(10 << 10)
-	for _, src := range []io.Reader{bytes.NewReader(in), onlyReader{bytes.NewReader(in)}} {
+	for _, src := range []io.Reader{bytes.NewReader(in), stagetest.OnlyReader(bytes.NewReader(in))} {
 		buf.Reset()
 		n, err := Run(t.Context(), Chain{Source: src, Sink: s})
 		if n != int64(len(in)) || err != nil || !bytes.Equal(buf.Bytes(), in) {

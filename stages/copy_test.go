@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/fpipe/fpipe/internal/stagetest"
 )
 
 // copyCtxs are the two kinds of context Copy tells apart: one that can never
@@ -87,16 +89,16 @@ func TestCopyMatchesIOCopy(t *testing.T) {
 		r    func() io.Reader
 	}{
 		{"bytes.Reader", func() io.Reader { return bytes.NewReader(in) }},
-		{"Read only", func() io.Reader { return onlyReader{bytes.NewReader(in)} }},
+		{"Read only", func() io.Reader { return stagetest.OnlyReader(bytes.NewReader(in)) }},
 		{"OneByteReader", func() io.Reader { return iotest.OneByteReader(bytes.NewReader(in[:5000])) }},
 		{"HalfReader", func() io.Reader { return iotest.HalfReader(bytes.NewReader(in)) }},
 		{"DataErrReader", func() io.Reader { return iotest.DataErrReader(bytes.NewReader(in)) }},
 		{"TimeoutReader", func() io.Reader { return iotest.TimeoutReader(bytes.NewReader(in[:500])) }}, // within one read
 		{"ErrReader", func() io.Reader { return iotest.ErrReader(errSource) }},
-		{"error half way", func() io.Reader { return errAfter(in, len(in)/2, errSource) }},
-		{"DataErrReader error", func() io.Reader { return iotest.DataErrReader(errAfter(in, 777, errSource)) }},
+		{"error half way", func() io.Reader { return stagetest.ErrAfter(in, len(in)/2, errSource) }},
+		{"DataErrReader error", func() io.Reader { return iotest.DataErrReader(stagetest.ErrAfter(in, 777, errSource)) }},
 		{"MultiReader", func() io.Reader {
-			return io.MultiReader(bytes.NewReader(in[:1000]), onlyReader{bytes.NewReader(in[1000:])})
+			return io.MultiReader(bytes.NewReader(in[:1000]), stagetest.OnlyReader(bytes.NewReader(in[1000:])))
 		}},
 		{"LimitReader", func() io.Reader { return io.LimitReader(bytes.NewReader(in), 12345) }},
 		{"empty", func() io.Reader { return strings.NewReader("") }},
@@ -111,19 +113,19 @@ func TestCopyMatchesIOCopy(t *testing.T) {
 		}},
 		{"Write only", func() (io.Writer, func() []byte) {
 			b := new(bytes.Buffer)
-			return onlyWriter{b}, b.Bytes
+			return stagetest.OnlyWriter(b), b.Bytes
 		}},
 		{"TruncateWriter", func() (io.Writer, func() []byte) {
 			b := new(bytes.Buffer)
 			return iotest.TruncateWriter(b, 1000), b.Bytes
 		}},
 		{"failing", func() (io.Writer, func() []byte) {
-			s := &memSink{writeErr: errSink, limit: 1000}
-			return s, func() []byte { return s.buf.Bytes() }
+			s := &stagetest.MemSink{WriteErr: errSink, Limit: 1000}
+			return s, s.Taken
 		}},
 		{"failing ReaderFrom", func() (io.Writer, func() []byte) {
-			s := &memSink{writeErr: errSink, limit: 1000}
-			return memSinkRF{s}, func() []byte { return s.buf.Bytes() }
+			s := &stagetest.MemSink{WriteErr: errSink, Limit: 1000}
+			return stagetest.MemSinkRF{MemSink: s}, s.Taken
 		}},
 	}
 	for _, r := range readers {
@@ -161,7 +163,7 @@ func TestCopyReaderFrom(t *testing.T) {
 			t.Run(fmt.Sprintf("%d/%s", size, c.name), func(t *testing.T) {
 				t.Parallel()
 				dst := &rfRecorder{}
-				n, err := Copy(c.ctx, dst, onlyReader{io.LimitReader(endless{}, size)}, nil)
+				n, err := Copy(c.ctx, dst, stagetest.OnlyReader(io.LimitReader(endless{}, size)), nil)
 				if n != size || err != nil {
 					t.Fatalf("Copy(...) = %d, %v, want %d, nil", n, err, size)
 				}
@@ -219,7 +221,7 @@ func TestCopyWriterTo(t *testing.T) {
 				t.Parallel()
 				src := &wtSource{data: in}
 				var out bytes.Buffer
-				var dst io.Writer = onlyWriter{&out}
+				var dst io.Writer = stagetest.OnlyWriter(&out)
 				if rf {
 					dst = &out
 				}
@@ -238,11 +240,6 @@ func TestCopyWriterTo(t *testing.T) {
 	}
 }
 
-// shortWriter takes one byte less than it is given and says nothing.
-type shortWriter struct{}
-
-func (shortWriter) Write(p []byte) (int, error) { return max(len(p)-1, 0), nil }
-
 func TestCopyShortWrite(t *testing.T) {
 	t.Parallel()
 	in := testText(10 << 10)
@@ -251,7 +248,7 @@ func TestCopyShortWrite(t *testing.T) {
 		r    func() io.Reader
 	}{
 		{"bytes.Reader", func() io.Reader { return bytes.NewReader(in) }},
-		{"Read only", func() io.Reader { return onlyReader{bytes.NewReader(in)} }},
+		{"Read only", func() io.Reader { return stagetest.OnlyReader(bytes.NewReader(in)) }},
 		{"OneByteReader", func() io.Reader { return iotest.OneByteReader(bytes.NewReader(in)) }},
 	}
 	for _, src := range sources {
@@ -263,7 +260,7 @@ func TestCopyShortWrite(t *testing.T) {
 					if size > 0 {
 						buf = make([]byte, size)
 					}
-					if _, err := Copy(c.ctx, shortWriter{}, src.r(), buf); err != io.ErrShortWrite {
+					if _, err := Copy(c.ctx, stagetest.ShortWriter{}, src.r(), buf); err != io.ErrShortWrite {
 						t.Errorf("Copy(short writer) = %v, want %v", err, io.ErrShortWrite)
 					}
 				})
@@ -293,7 +290,7 @@ func TestCopyEmptyBuffer(t *testing.T) {
 					}
 				}()
 				var out bytes.Buffer
-				n, err := Copy(c.ctx, onlyWriter{&out}, onlyReader{bytes.NewReader(in)}, []byte{})
+				n, err := Copy(c.ctx, stagetest.OnlyWriter(&out), stagetest.OnlyReader(bytes.NewReader(in)), []byte{})
 				done <- result{n, err, out.Bytes()}
 			}()
 			select {
@@ -329,9 +326,9 @@ func TestCopyCancelled(t *testing.T) {
 		dst  io.Writer
 		src  io.Reader
 	}{
-		{"plain", onlyWriter{new(bytes.Buffer)}, &countingReader{r: bytes.NewReader(in)}},
+		{"plain", stagetest.OnlyWriter(new(bytes.Buffer)), &countingReader{r: bytes.NewReader(in)}},
 		{"ReaderFrom", &rfRecorder{}, &countingReader{r: bytes.NewReader(in)}},
-		{"WriterTo", onlyWriter{new(bytes.Buffer)}, &wtSource{data: in}},
+		{"WriterTo", stagetest.OnlyWriter(new(bytes.Buffer)), &wtSource{data: in}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -361,16 +358,16 @@ func TestCopyCancelMidStream(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		const stopAt, size = 10000, 1000
-		dst := &memSink{onWrite: func(total int) {
+		dst := &stagetest.MemSink{OnWrite: func(total int) {
 			if total >= stopAt {
 				cancel()
 			}
 		}}
-		n, err := Copy(ctx, dst, onlyReader{endless{}}, make([]byte, size))
+		n, err := Copy(ctx, dst, stagetest.OnlyReader(endless{}), make([]byte, size))
 		if err != context.Canceled || n < stopAt || n >= stopAt+size {
 			t.Errorf("Copy(...) = %d, %v, want in [%d, %d), %v", n, err, stopAt, stopAt+size, context.Canceled)
 		}
-		if taken := dst.taken(); int64(taken) != n {
+		if taken := len(dst.Taken()); int64(taken) != n {
 			t.Errorf("dst took %d bytes, want %d as Copy said", taken, n)
 		}
 	})
@@ -384,7 +381,7 @@ func TestCopyCancelMidStream(t *testing.T) {
 				cancel()
 			}
 		}}
-		n, err := Copy(ctx, dst, onlyReader{endless{}}, nil)
+		n, err := Copy(ctx, dst, stagetest.OnlyReader(endless{}), nil)
 		if err != context.Canceled || n < stopAt || n > stopAt+chunk {
 			t.Errorf("Copy(...) = %d, %v, want in [%d, %d], %v", n, err, stopAt, stopAt+chunk, context.Canceled)
 		}
@@ -399,7 +396,7 @@ func TestCopyCancelMidStream(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		in := testText(10 << 10)
-		dst := &memSink{onWrite: func(int) { cancel() }}
+		dst := &stagetest.MemSink{OnWrite: func(int) { cancel() }}
 		n, err := Copy(ctx, dst, &wtSource{data: in}, nil)
 		if err != context.Canceled || n != int64(len(in)) {
 			t.Errorf("Copy(...) = %d, %v, want %d, %v", n, err, len(in), context.Canceled)

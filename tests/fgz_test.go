@@ -22,6 +22,7 @@ import (
 	"github.com/fpipe/fpipe/stages/gz"
 	"github.com/fpipe/fpipe/stages/sink"
 	"github.com/fpipe/fpipe/tests/gendump/dump"
+	"github.com/fpipe/fpipe/tests/internal/e2e"
 	"github.com/klauspost/compress/flate"
 )
 
@@ -62,14 +63,8 @@ func fgzShell(t testing.TB, stdin []byte, command string) []byte {
 	return out
 }
 
-func fgzNeed(t testing.TB, progs ...string) {
-	t.Helper()
-	for _, p := range progs {
-		if _, err := exec.LookPath(p); err != nil {
-			t.Skipf("%s is not installed", p)
-		}
-	}
-}
+// fgzNeed skips the test unless the programs are installed.
+var fgzNeed = e2e.Need
 
 // TestFgzInteropLevels: at every level, fgz's output (independent members,
 // and --single-member) decodes with gzip -d, pigz -d, zcat, igzip -d and

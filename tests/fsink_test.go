@@ -14,55 +14,17 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fpipe/fpipe/internal/stagetest"
 )
 
-// oldDest makes dir/name with known content and returns its content and inode.
-func oldDest(t *testing.T, dir, name string) ([]byte, uint64) {
-	t.Helper()
-	old := bytes.Repeat([]byte("yesterday's good backup\n"), 1000)
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, old, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return old, inodeOf(t, p)
-}
-
-func inodeOf(t *testing.T, p string) uint64 {
-	t.Helper()
-	st, err := os.Stat(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st.Sys().(*syscall.Stat_t).Ino
-}
-
-// checkIntact fails unless dir/name still has content old and inode ino,
-// and no temporary file is left in dir.
-func checkIntact(t *testing.T, dir, name string, old []byte, ino uint64) {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	got, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, old) {
-		t.Errorf("%s changed: %d bytes, want the old %d bytes", name, len(got), len(old))
-	}
-	if i := inodeOf(t, p); i != ino {
-		t.Errorf("%s has inode %d, want the old %d", name, i, ino)
-	}
-	checkNoTemp(t, dir)
-}
-
-func checkNoTemp(t *testing.T, dir string) {
-	t.Helper()
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".fsink-tmp") {
-			t.Errorf("temporary file left: %s", e.Name())
-		}
-	}
-}
+// The destination checks are the stages' tests' own.
+var (
+	oldDest     = stagetest.OldFile     // dir/name with yesterday's backup: content, inode
+	inodeOf     = stagetest.Inode       // the inode of a path
+	checkIntact = stagetest.CheckIntact // content and inode unchanged, no temporary file
+	checkNoTemp = stagetest.CheckNoTemp // no temporary file left
+)
 
 // tempFiles lists fsink temporary files in dir.
 func tempFiles(dir string) []string {

@@ -16,6 +16,7 @@ import (
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/sink"
 	"github.com/fpipe/fpipe/stages/sum"
+	"github.com/fpipe/fpipe/tests/internal/e2e"
 )
 
 // trickyNames are file names that sum lines must escape, or not.
@@ -40,13 +41,6 @@ func oracle(t *testing.T, dir string, stdin io.Reader, name string, args ...stri
 		t.Fatalf("%s %q: %v", name, args, err)
 	}
 	return out.String(), errb.String(), code
-}
-
-func needTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		t.Skipf("%s is not installed", name)
-	}
 }
 
 func trickyDir(t *testing.T) string {
@@ -75,7 +69,7 @@ func TestFsumFormatsMatchOracles(t *testing.T) {
 		{"b3sum", "blake3", [][]string{{}}},
 	} {
 		t.Run(tc.tool, func(t *testing.T) {
-			needTool(t, tc.tool)
+			e2e.Need(t, tc.tool)
 			for _, form := range tc.forms {
 				want, _, code := oracle(t, dir, nil, tc.tool, append(form, trickyNames...)...)
 				if code != 0 {
@@ -146,7 +140,7 @@ var checkCases = []checkCase{
 // same exit status and (but for the program's name and strerror's case) the
 // same stderr, for every flag and many sum files, ours and coreutils'.
 func TestFsumCheckMatchesSha256sum(t *testing.T) {
-	needTool(t, "sha256sum")
+	e2e.Need(t, "sha256sum")
 	dir := trickyDir(t)
 	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
 		t.Fatal(err)
@@ -208,7 +202,7 @@ func norm(s, prog string) string {
 // Lines that fsum writes are accepted by sha256sum -c (and b3sum --check),
 // and fsum -c accepts theirs: filter lines with --name, and FILE lines.
 func TestFsumLinesAcceptedByOracles(t *testing.T) {
-	needTool(t, "sha256sum")
+	e2e.Need(t, "sha256sum")
 	dir := trickyDir(t)
 	for i, n := range trickyNames {
 		f, err := os.Open(filepath.Join(dir, n))
@@ -235,7 +229,7 @@ func TestFsumLinesAcceptedByOracles(t *testing.T) {
 				continue
 			}
 			t.Run(fmt.Sprintf("%s/tag=%v", tc.tool, tag), func(t *testing.T) {
-				needTool(t, tc.tool)
+				e2e.Need(t, tc.tool)
 				args := []string{"-a", tc.algo}
 				if tag {
 					args = append(args, "--tag")

@@ -2,29 +2,16 @@ package tests
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/fpipe/fpipe/stages"
-	"github.com/fpipe/fpipe/stages/sink"
-	"github.com/fpipe/fpipe/stages/zst"
+	"github.com/fpipe/fpipe/tests/internal/e2e"
 )
-
-// fzstNeed skips the test if zstd is missing (.ci/run installs it).
-func fzstNeed(t testing.TB) {
-	t.Helper()
-	if _, err := exec.LookPath("zstd"); err != nil {
-		t.Skip("zstd is not installed")
-	}
-}
 
 // fzstFile writes b to a file of dir and returns its path.
 func fzstFile(t testing.TB, dir, name string, b []byte) string {
@@ -47,7 +34,7 @@ func fzstSkippable(nibble byte, content []byte) []byte {
 // --rsyncable, -T0 frames made of several jobs, --no-check, zstd -c a b,
 // and skippable frames between and around them.
 func TestFzstReadsZstd(t *testing.T) {
-	fzstNeed(t)
+	e2e.Need(t, "zstd")
 	t.Parallel()
 	dir := t.TempDir()
 	a, b := fgzDump(t, 6<<20), []byte(strings.Repeat("second file\n", 5000))
@@ -111,7 +98,7 @@ func TestFzstReadsZstd(t *testing.T) {
 // encoder's levels, with and without checksum, with --long, and fzst's
 // frames concatenated with zstd's.
 func TestFzstReadByZstd(t *testing.T) {
-	fzstNeed(t)
+	e2e.Need(t, "zstd")
 	t.Parallel()
 	data := append(fgzDump(t, 3<<20), bytes.Repeat([]byte{0}, 500000)...)
 	for _, args := range [][]string{{"-1"}, {"-3"}, {"-7"}, {"-12"}, {"-19"}, {"--no-check"}, {"--long"}, {"-T1"}, {"--level", "9", "-T", "3"}} {
@@ -149,7 +136,7 @@ func TestFzstReadByZstd(t *testing.T) {
 // TestFzstBadInput: each kind of bad input is one line and exit 1, and
 // zstd -t agrees that it is bad.
 func TestFzstBadInput(t *testing.T) {
-	fzstNeed(t)
+	e2e.Need(t, "zstd")
 	t.Parallel()
 	data := fgzDump(t, 2<<20)
 	z := fgzShell(t, data, "zstd -q -c -3")
@@ -206,77 +193,6 @@ func TestFzstBadInput(t *testing.T) {
 	}
 	if rss[0] > 16*1024 {
 		t.Errorf("refusing a 2 GiB window took %d KiB of RSS", rss[0])
-	}
-}
-
-// fzstCountingSink counts what reached the sink before the end.
-type fzstCountingSink struct {
-	*sink.Writer
-	n int64
-}
-
-func (c *fzstCountingSink) Write(p []byte) (int, error) {
-	n, err := c.Writer.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// TestFzstCorruptIntoSink runs, in one process through stages.Run, a
-// frame with a bad checksum (then a truncated one, then one with trailing
-// garbage) through the zstd reader into the sink: the decoder hands over
-// nearly all the data before it checks the checksum, yet the destination
-// is left untouched.
-func TestFzstCorruptIntoSink(t *testing.T) {
-	t.Parallel()
-	data := fgzDump(t, 3<<20)
-	var z bytes.Buffer
-	w, _ := zst.NewWriter(&z)
-	w.Write(data)
-	w.Close()
-	good := z.Bytes()
-	n := len(good)
-	badSum := bytes.Clone(good)
-	badSum[n-4] ^= 0x40
-	for _, tc := range []struct {
-		name string
-		in   []byte
-		kind error
-		msg  string
-	}{
-		{"checksum", badSum, zst.ErrChecksum, fmt.Sprintf("fzst -d: content checksum mismatch at offset %d", n-4)},
-		{"truncated", good[:n-5], zst.ErrTruncated, fmt.Sprintf("fzst -d: unexpected end of zstd data at offset %d", n-5)},
-		{"trailing", append(bytes.Clone(good), "x"...), zst.ErrTrailing, fmt.Sprintf("fzst -d: trailing garbage after zstd data at offset %d", n)},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			old, ino := oldDest(t, dir, "restored.sql")
-			f, err := os.Open(fzstFile(t, dir, "in.zst", tc.in))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			sw, err := sink.Create(filepath.Join(dir, "restored.sql"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cs := &fzstCountingSink{Writer: sw}
-			_, err = stages.Run(context.Background(), stages.Chain{
-				Source: f, SourceName: "in.zst",
-				Filters: []stages.Filter{{Name: "fzst -d", Reader: func(src io.Reader) (io.ReadCloser, error) {
-					return zst.NewReader(src)
-				}}},
-				Sink: cs, SinkName: "restored.sql",
-			})
-			if !errors.Is(err, tc.kind) || err.Error() != tc.msg {
-				t.Fatalf("Run: %v; want %q", err, tc.msg)
-			}
-			if tc.kind != zst.ErrTrailing && cs.n < int64(len(data))*9/10 {
-				t.Errorf("only %d of %d bytes reached the sink before the error; the test shows nothing", cs.n, len(data))
-			}
-			t.Logf("%d of %d bytes had reached the sink when %v", cs.n, len(data), err)
-			checkIntact(t, dir, "restored.sql", old, ino)
-		})
 	}
 }
 

@@ -17,10 +17,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/fpipe/fpipe/internal/stagetest"
 	"github.com/fpipe/fpipe/tests/gendump/dump"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -135,10 +135,10 @@ var commands = map[string]func(ts *testscript.TestScript, neg bool, args []strin
 		}
 	},
 	"inode": func(ts *testscript.TestScript, neg bool, args []string) {
-		ts.Setenv("INODE_"+args[1], strconv.FormatUint(inode(ts, args[0]), 10))
+		ts.Setenv("INODE_"+args[1], strconv.FormatUint(stagetest.Inode(ts, ts.MkAbs(args[0])), 10))
 	},
 	"sameinode": func(ts *testscript.TestScript, neg bool, args []string) {
-		got := strconv.FormatUint(inode(ts, args[0]), 10)
+		got := strconv.FormatUint(stagetest.Inode(ts, ts.MkAbs(args[0])), 10)
 		if (got == ts.Getenv("INODE_"+args[1])) == neg {
 			ts.Fatalf("inode of %s is %s, saved %s (neg=%v)", args[0], got, ts.Getenv("INODE_"+args[1]), neg)
 		}
@@ -205,12 +205,6 @@ func fileSize(ts *testscript.TestScript, name string) int64 {
 	st, err := os.Stat(ts.MkAbs(name))
 	ts.Check(err)
 	return st.Size()
-}
-
-func inode(ts *testscript.TestScript, name string) uint64 {
-	st, err := os.Stat(ts.MkAbs(name))
-	ts.Check(err)
-	return st.Sys().(*syscall.Stat_t).Ino
 }
 
 // newRand is a fast deterministic byte stream (xorshift), for random data

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"testing"
 	"testing/iotest"
+
+	"github.com/fpipe/fpipe/internal/stagetest"
 )
 
 // decodeWith decodes b with a Reader of threads threads (0: the
@@ -285,7 +287,7 @@ func TestParallelIotest(t *testing.T) {
 	}
 	for _, after := range []int{0, 100, MinBlockSize + 5} {
 		r, _ := NewReader(bytes.NewReader(z), ReadThreads(3))
-		_, err := r.WriteTo(&errWriter{n: after, err: boom})
+		_, err := r.WriteTo(&stagetest.FailWriter{N: after, Err: boom})
 		r.Close()
 		if !errors.Is(err, boom) {
 			t.Errorf("destination failing after %d: %v, want %v", after, err, boom)

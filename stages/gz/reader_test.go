@@ -13,6 +13,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/fpipe/fpipe/internal/stagetest"
 	"github.com/klauspost/compress/flate"
 )
 
@@ -398,7 +399,7 @@ func TestReaderWriteToError(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("boom")
 	r, _ := NewReader(bytes.NewReader(compress(t, text(300<<10))))
-	n, err := r.WriteTo(&errWriter{n: 70000, err: boom})
+	n, err := r.WriteTo(&stagetest.FailWriter{N: 70000, Err: boom})
 	if err != boom || n != 70000 {
 		t.Fatalf("WriteTo = %d, %v; want 70000, %v", n, err, boom)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/fpipe/fpipe/internal/stagetest"
 	"github.com/klauspost/pgzip"
 )
 
@@ -220,22 +221,6 @@ func TestWriterOptions(t *testing.T) {
 	}
 }
 
-// errWriter fails after n bytes.
-type errWriter struct {
-	n   int
-	err error
-}
-
-func (w *errWriter) Write(p []byte) (int, error) {
-	if len(p) > w.n {
-		k := w.n
-		w.n = 0
-		return k, w.err
-	}
-	w.n -= len(p)
-	return len(p), nil
-}
-
 // TestWriterErrorSticks: a failure of the destination comes back from a
 // Write or from Close, then from every call, and no goroutine is left.
 func TestWriterErrorSticks(t *testing.T) {
@@ -243,7 +228,7 @@ func TestWriterErrorSticks(t *testing.T) {
 	boom := errors.New("boom")
 	data := random(3<<20, 3)
 	for _, after := range []int{0, 5, 10, 100 << 10, 2 << 20} {
-		w, err := NewWriter(&errWriter{n: after, err: boom}, BlockSize(MinBlockSize), Threads(4))
+		w, err := NewWriter(&stagetest.FailWriter{N: after, Err: boom}, BlockSize(MinBlockSize), Threads(4))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +251,7 @@ func TestWriterErrorSticks(t *testing.T) {
 		}
 	}
 	// The empty stream's single write fails too.
-	w, _ := NewWriter(&errWriter{n: 3, err: boom})
+	w, _ := NewWriter(&stagetest.FailWriter{N: 3, Err: boom})
 	if err := w.Close(); !errors.Is(err, boom) {
 		t.Errorf("empty stream: Close() = %v, want %v", err, boom)
 	}

@@ -27,4 +27,11 @@
 // from the time package, so tests in a testing/synctest bubble see exact
 // figures. An output that fails is not written to again; its error never
 // reaches the stream.
+//
+// # Options
+//
+// The constructors refuse invalid options with an error that starts with
+// "meter: ". [Check] says the same without building a meter or starting its
+// goroutine, and without the prefix, for a command line to report in its
+// own name.
 package meter

@@ -12,6 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/fpipe/fpipe/internal/stagetest"
 	"github.com/fpipe/fpipe/stages"
 )
 
@@ -55,12 +56,12 @@ func TestFormats(t *testing.T) {
 		{0, "0 B"}, {999, "999 B"}, {1000, "1000 B"}, {1023, "1023 B"}, {1024, "1.00 KiB"}, {1023 * 1024, "1.00 MiB"}, {1536, "1.50 KiB"},
 		{10 * 1024, "10.0 KiB"}, {150 * mib, "150 MiB"}, {1 << 30, "1.00 GiB"}, {1<<63 - 1, "8.00 EiB"},
 	} {
-		if got := Bytes(c.n); got != c.want {
-			t.Errorf("Bytes(%d) = %q, want %q", c.n, got, c.want)
+		if got := formatBytes(c.n); got != c.want {
+			t.Errorf("formatBytes(%d) = %q, want %q", c.n, got, c.want)
 		}
 	}
-	if got := Rate(2.5 * mib); got != "2.50 MiB/s" {
-		t.Errorf("Rate(2.5 MiB) = %q", got)
+	if got := formatRate(2.5 * mib); got != "2.50 MiB/s" {
+		t.Errorf("formatRate(2.5 MiB) = %q", got)
 	}
 	for _, c := range []struct {
 		d    time.Duration
@@ -68,8 +69,8 @@ func TestFormats(t *testing.T) {
 	}{
 		{0, "0:00:00"}, {1999 * time.Millisecond, "0:00:01"}, {61 * time.Second, "0:01:01"}, {100 * time.Hour, "100:00:00"},
 	} {
-		if got := Clock(c.d); got != c.want {
-			t.Errorf("Clock(%v) = %q, want %q", c.d, got, c.want)
+		if got := clock(c.d); got != c.want {
+			t.Errorf("clock(%v) = %q, want %q", c.d, got, c.want)
 		}
 	}
 }
@@ -200,28 +201,13 @@ func TestQuiet(t *testing.T) {
 	})
 }
 
-type failWriter struct {
-	limit, n int
-	err      error
-}
-
-func (f *failWriter) Write(p []byte) (int, error) {
-	if f.n+len(p) > f.limit {
-		k := f.limit - f.n
-		f.n = f.limit
-		return k, f.err
-	}
-	f.n += len(p)
-	return len(p), nil
-}
-
 // TestWriteError: the error sticks, the last line names it, and the error
 // says it was shown once the last line is out.
 func TestWriteError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var out screen
 		full := errors.New("no space left on device")
-		w, _ := NewWriter(&failWriter{limit: 1500, err: full}, Output(&out),
+		w, _ := NewWriter(&stagetest.FailWriter{N: 1500, Err: full}, Output(&out),
 			Describe(func(err error) string { return "write error: " + err.Error() }))
 		time.Sleep(2 * time.Second)
 		n, err := w.Write(make([]byte, 2000))
@@ -247,7 +233,7 @@ func TestWriteError(t *testing.T) {
 		}
 	})
 	// Numeric and Quiet displays do not name errors: they are not Reported.
-	w, _ := NewWriter(&failWriter{err: io.ErrClosedPipe}, Output(io.Discard), Show(Numeric))
+	w, _ := NewWriter(&stagetest.FailWriter{Err: io.ErrClosedPipe}, Output(io.Discard), Show(Numeric))
 	_, err := w.Write([]byte("x"))
 	if err != io.ErrClosedPipe {
 		t.Errorf("numeric Write = %v, want the bare error", err)
@@ -263,7 +249,7 @@ func TestChainFailure(t *testing.T) {
 	_, err := stages.Run(context.Background(), stages.Chain{
 		Source:  strings.NewReader(strings.Repeat("x", 5000)),
 		Filters: []stages.Filter{{Writer: mf}},
-		Sink:    stages.StdoutSink(&failWriter{limit: 4096, err: errors.New("disk full")}),
+		Sink:    stages.StdoutSink(&stagetest.FailWriter{N: 4096, Err: errors.New("disk full")}),
 	})
 	if err == nil {
 		t.Fatal("Run succeeded")
@@ -377,19 +363,32 @@ func TestBrokenOutput(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	for name, o := range map[string]Option{
-		"interval 0":   Interval(0),
-		"size -1":      Size(-1),
-		"display 9":    Show(Display(9)),
-		"buffer 0":     BufferSize(0),
-		"negative int": Interval(-time.Second),
+	for name, c := range map[string]struct {
+		o    Option
+		want string
+	}{
+		"interval 0":   {Interval(0), "interval must be positive, not 0s"},
+		"size -1":      {Size(-1), "negative size -1"},
+		"display 9":    {Show(Display(9)), "unknown display 9"},
+		"buffer 0":     {BufferSize(0), "buffer size must be at least 1, not 0"},
+		"negative int": {Interval(-time.Second), "interval must be positive, not -1s"},
 	} {
-		if _, err := NewWriter(io.Discard, o); err == nil {
-			t.Errorf("%s: NewWriter succeeded", name)
+		if _, err := NewWriter(io.Discard, c.o); err == nil || err.Error() != "meter: "+c.want {
+			t.Errorf("%s: NewWriter error = %v, want %q", name, err, "meter: "+c.want)
 		}
-		if _, err := NewReader(strings.NewReader(""), o); err == nil {
-			t.Errorf("%s: NewReader succeeded", name)
+		if _, err := NewReader(strings.NewReader(""), c.o); err == nil || err.Error() != "meter: "+c.want {
+			t.Errorf("%s: NewReader error = %v, want %q", name, err, "meter: "+c.want)
 		}
+		if err := Check(Show(Lines), c.o, Size(1)); err == nil || err.Error() != c.want {
+			t.Errorf("%s: Check = %v, want %q", name, err, c.want)
+		}
+	}
+	if err := Check(); err != nil {
+		t.Errorf("Check() = %v", err)
+	}
+	if err := Check(Output(io.Discard), Show(Numeric), Interval(time.Millisecond), Size(0), Name("x"),
+		Width(nil), NumericBytes(), NumericTimer(), Describe(nil), BufferSize(1)); err != nil {
+		t.Errorf("Check(valid options) = %v", err)
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/fpipe/fpipe/stages/internal/zerocopy"
+	"github.com/fpipe/fpipe/internal/zerocopy"
 	"golang.org/x/sys/unix"
 )
 

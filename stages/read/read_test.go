@@ -15,14 +15,9 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/fpipe/fpipe/internal/stagetest"
 	"github.com/fpipe/fpipe/stages/read"
 )
-
-// onlyReader hides every method of a reader but Read (io.WriterTo above all).
-type onlyReader struct{ io.Reader }
-
-// onlyWriter hides every method of a writer but Write (io.ReaderFrom above all).
-type onlyWriter struct{ io.Writer }
 
 // readerFrom is an io.ReaderFrom that is not a file; it records whether
 // ReadFrom was used.
@@ -34,7 +29,7 @@ type readerFrom struct {
 func (w *readerFrom) Write(p []byte) (int, error) { return w.buf.Write(p) }
 func (w *readerFrom) ReadFrom(r io.Reader) (int64, error) {
 	w.calls++
-	return io.Copy(onlyWriter{&w.buf}, onlyReader{r})
+	return io.Copy(stagetest.OnlyWriter(&w.buf), stagetest.OnlyReader(r))
 }
 
 // pattern returns n bytes in which every 8-byte group differs from its
@@ -84,29 +79,6 @@ func window(all []byte, offset, length int64) []byte {
 	return all
 }
 
-// readPipe collects what comes out of a pipe until its write end closes.
-func readPipe(pr *os.File) <-chan []byte {
-	ch := make(chan []byte, 1)
-	go func() {
-		var b bytes.Buffer
-		io.Copy(&b, pr)
-		pr.Close()
-		ch <- b.Bytes()
-	}()
-	return ch
-}
-
-// blockingPipe returns a pipe whose ends are in blocking mode, as a shell
-// makes them (os.Pipe makes them non-blocking).
-func blockingPipe(t *testing.T) (pr, pw *os.File) {
-	t.Helper()
-	var fds [2]int
-	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
-		t.Fatal(err)
-	}
-	return os.NewFile(uintptr(fds[0]), "pipe-r"), os.NewFile(uintptr(fds[1]), "pipe-w")
-}
-
 // drains are the ways a Reader is read in the chunking tests; each returns
 // what it read and the final error (nil for a clean end). slow ones do one
 // system call per byte and get small inputs only.
@@ -116,7 +88,7 @@ var drains = []struct {
 	do   func(t *testing.T, r *read.Reader) ([]byte, error)
 }{
 	{"Read", false, func(t *testing.T, r *read.Reader) ([]byte, error) {
-		return io.ReadAll(onlyReader{r})
+		return io.ReadAll(stagetest.OnlyReader(r))
 	}},
 	{"OneByteReader", true, func(t *testing.T, r *read.Reader) ([]byte, error) {
 		return io.ReadAll(iotest.OneByteReader(r))
@@ -129,12 +101,12 @@ var drains = []struct {
 	}},
 	{"CopyBuffer/1", true, func(t *testing.T, r *read.Reader) ([]byte, error) {
 		var b bytes.Buffer
-		_, err := io.CopyBuffer(onlyWriter{&b}, onlyReader{r}, make([]byte, 1))
+		_, err := io.CopyBuffer(stagetest.OnlyWriter(&b), stagetest.OnlyReader(r), make([]byte, 1))
 		return b.Bytes(), err
 	}},
 	{"CopyBuffer/4093", false, func(t *testing.T, r *read.Reader) ([]byte, error) {
 		var b bytes.Buffer
-		_, err := io.CopyBuffer(onlyWriter{&b}, onlyReader{r}, make([]byte, 4093))
+		_, err := io.CopyBuffer(stagetest.OnlyWriter(&b), stagetest.OnlyReader(r), make([]byte, 4093))
 		return b.Bytes(), err
 	}},
 	{"WriteTo/bytes.Buffer", false, func(t *testing.T, r *read.Reader) ([]byte, error) {
@@ -147,7 +119,7 @@ var drains = []struct {
 	}},
 	{"WriteTo/Writer", false, func(t *testing.T, r *read.Reader) ([]byte, error) {
 		var b bytes.Buffer
-		n, err := r.WriteTo(onlyWriter{&b})
+		n, err := r.WriteTo(stagetest.OnlyWriter(&b))
 		if n != int64(b.Len()) {
 			t.Errorf("WriteTo(Writer) = %d, but %d bytes arrived", n, b.Len())
 		}
@@ -219,7 +191,7 @@ var drains = []struct {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := readPipe(pr)
+		out := stagetest.Drain(pr)
 		n, err := r.WriteTo(pw)
 		pw.Close()
 		got := <-out
@@ -229,8 +201,8 @@ var drains = []struct {
 		return got, err
 	}},
 	{"WriteTo/blocking pipe", false, func(t *testing.T, r *read.Reader) ([]byte, error) {
-		pr, pw := blockingPipe(t)
-		out := readPipe(pr)
+		pr, pw := stagetest.BlockingPipe(t)
+		out := stagetest.Drain(pr)
 		n, err := r.WriteTo(pw)
 		pw.Close()
 		got := <-out
@@ -377,7 +349,7 @@ func TestNonSeekable(t *testing.T) {
 	}
 	sources := []source{
 		{"io.Reader", func(t *testing.T) ([]string, []read.Option) {
-			return []string{"-", after}, []read.Option{read.Input(onlyReader{bytes.NewReader(in)})}
+			return []string{"-", after}, []read.Option{read.Input(stagetest.OnlyReader(bytes.NewReader(in)))}
 		}},
 		{"os.Pipe", func(t *testing.T) ([]string, []read.Option) {
 			pr, pw, err := os.Pipe()
@@ -389,7 +361,7 @@ func TestNonSeekable(t *testing.T) {
 			return []string{"-", after}, []read.Option{read.Input(pr)}
 		}},
 		{"blocking pipe", func(t *testing.T) ([]string, []read.Option) {
-			pr, pw := blockingPipe(t)
+			pr, pw := stagetest.BlockingPipe(t)
 			t.Cleanup(func() { pr.Close() })
 			feed(t, pw)
 			return []string{"-", after}, []read.Option{read.Input(pr)}
@@ -497,7 +469,7 @@ var readWays = []struct {
 	}},
 	{"WriteTo/Writer", func(r *read.Reader) ([]byte, error) {
 		var b bytes.Buffer
-		_, err := r.WriteTo(onlyWriter{&b})
+		_, err := r.WriteTo(stagetest.OnlyWriter(&b))
 		return b.Bytes(), err
 	}},
 	{"WriteTo/file", func(r *read.Reader) ([]byte, error) {
@@ -766,7 +738,7 @@ func TestClose(t *testing.T) {
 		}
 		done := make(chan result, 1)
 		go func() {
-			n, err := r.WriteTo(onlyWriter{w})
+			n, err := r.WriteTo(stagetest.OnlyWriter(w))
 			done <- result{n, err}
 		}()
 		<-w.started
@@ -832,7 +804,7 @@ func TestClose(t *testing.T) {
 		w := &blockingWriter{started: make(chan struct{}), release: make(chan struct{})}
 		done := make(chan error, 1)
 		go func() {
-			_, err := r.WriteTo(onlyWriter{w})
+			_, err := r.WriteTo(stagetest.OnlyWriter(w))
 			done <- err
 		}()
 		<-w.started
@@ -859,7 +831,7 @@ func TestClose(t *testing.T) {
 		f.Truncate(size) // a hole reads as zeros, fast
 		f.Close()
 		r := newReader(t, []string{big})
-		pr, pw := blockingPipe(t)
+		pr, pw := stagetest.BlockingPipe(t)
 		got := make(chan int64, 1)
 		go func() {
 			defer pr.Close()
@@ -902,22 +874,6 @@ func TestNoCache(t *testing.T) {
 	}
 }
 
-// failingWriter fails every write after the first n bytes.
-type failingWriter struct {
-	n   int
-	err error
-}
-
-func (w *failingWriter) Write(p []byte) (int, error) {
-	if len(p) <= w.n {
-		w.n -= len(p)
-		return len(p), nil
-	}
-	k := w.n
-	w.n = 0
-	return k, w.err
-}
-
 // TestWriteError checks that an error writing the stream ends WriteTo and
 // is not taken for an input's error, even with Report.
 func TestWriteError(t *testing.T) {
@@ -926,7 +882,7 @@ func TestWriteError(t *testing.T) {
 	boom := errors.New("disk on fire")
 	reported := 0
 	r := newReader(t, names, read.Report(func(error) { reported++ }), read.Buffer(4096))
-	w := &failingWriter{n: 10_000, err: boom}
+	w := &stagetest.FailWriter{N: 10_000, Err: boom}
 	n, err := r.WriteTo(w)
 	if n != 10_000 || !errors.Is(err, boom) {
 		t.Errorf("WriteTo(failing writer) = %d, %v, want 10000, %v", n, err, boom)

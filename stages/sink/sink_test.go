@@ -16,6 +16,7 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/fpipe/fpipe/internal/stagetest"
 	"github.com/fpipe/fpipe/stages/sink"
 )
 
@@ -355,7 +356,7 @@ func TestAbortConcurrent(t *testing.T) {
 					if how == "Write" {
 						_, err = w.Write(chunk)
 					} else {
-						_, err = w.ReadFrom(io.LimitReader(onlyReader{zeros{}}, 1<<16))
+						_, err = w.ReadFrom(io.LimitReader(stagetest.OnlyReader(stagetest.Zeros{}), 1<<16))
 					}
 					once.Do(func() { close(started) })
 					if err != nil {
@@ -386,16 +387,6 @@ func TestAbortConcurrent(t *testing.T) {
 		})
 	}
 }
-
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
-}
-
-// onlyReader hides every method of a reader but Read.
-type onlyReader struct{ io.Reader }
 
 func TestNoClobber(t *testing.T) {
 	t.Parallel()
@@ -849,23 +840,10 @@ func TestLeftovers(t *testing.T) {
 	})
 }
 
-// failAfter yields n bytes of data, then fails with err; it offers Read only.
-func failAfter(data []byte, n int, err error) io.Reader {
-	return onlyReader{io.MultiReader(bytes.NewReader(data[:n]), iotest.ErrReader(err))}
-}
-
-func pattern(n int) []byte {
-	block := make([]byte, 4093) // prime: no alignment with power-of-two chunks
-	for i := range block {
-		block[i] = byte(i*31 + i>>8)
-	}
-	return bytes.Repeat(block, n/len(block)+1)[:n]
-}
-
 // TestReadFrom checks that every source the fast paths know arrives whole.
 func TestReadFrom(t *testing.T) {
 	t.Parallel()
-	data := pattern(3<<20 + 5)
+	data := stagetest.Pattern(3<<20 + 5)
 	src := filepath.Join(t.TempDir(), "src")
 	writeFile(t, src, string(data), 0o644)
 	pipeOf := func(t *testing.T, pr, pw *os.File) io.Reader {
@@ -927,7 +905,7 @@ func TestReadFrom(t *testing.T) {
 			t.Cleanup(func() { f.Close() })
 			return &io.LimitedReader{R: f, N: 1<<20 + 7}
 		}, data[:1<<20+7]},
-		{"plain reader", func(t *testing.T) io.Reader { return onlyReader{bytes.NewReader(data)} }, data},
+		{"plain reader", func(t *testing.T) io.Reader { return stagetest.OnlyReader(bytes.NewReader(data)) }, data},
 		{"HalfReader", func(t *testing.T) io.Reader { return iotest.HalfReader(bytes.NewReader(data)) }, data},
 		{"OneByteReader", func(t *testing.T) io.Reader { return iotest.OneByteReader(bytes.NewReader(data[:5000])) }, data[:5000]},
 		{"device", func(t *testing.T) io.Reader {
@@ -977,7 +955,7 @@ func TestReadFrom(t *testing.T) {
 		f.Seek(10, io.SeekStart)
 		w.ReadFrom(&io.LimitedReader{R: f, N: 1000})
 		w.Write(data[1010:1020])
-		w.ReadFrom(onlyReader{bytes.NewReader(data[1020:2000])})
+		w.ReadFrom(stagetest.OnlyReader(bytes.NewReader(data[1020:2000])))
 		if err := w.Commit(); err != nil {
 			t.Fatal(err)
 		}
@@ -992,13 +970,13 @@ func TestReadFrom(t *testing.T) {
 func TestReadFromError(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("upstream broke")
-	data := pattern(1 << 20)
+	data := stagetest.Pattern(1 << 20)
 	dir := t.TempDir()
 	name := filepath.Join(dir, "out")
 	writeFile(t, name, "old", 0o644)
 	ino := inode(t, name)
 	w := create(t, name)
-	n, err := w.ReadFrom(failAfter(data, 600_000, boom))
+	n, err := w.ReadFrom(stagetest.ErrAfter(data, 600_000, boom))
 	if n != 600_000 || !errors.Is(err, boom) {
 		t.Errorf("ReadFrom(failing reader) = %d, %v, want 600000, %v", n, err, boom)
 	}
@@ -1048,7 +1026,7 @@ func redirectToFull(t *testing.T, w *sink.Writer) {
 // go on and removes the temporary file.
 func TestWriteErrorSticky(t *testing.T) {
 	t.Parallel()
-	data := pattern(300_000)
+	data := stagetest.Pattern(300_000)
 	src := filepath.Join(t.TempDir(), "src")
 	writeFile(t, src, string(data), 0o644)
 	ways := []struct {
@@ -1056,7 +1034,10 @@ func TestWriteErrorSticky(t *testing.T) {
 		do   func(w *sink.Writer) error
 	}{
 		{"Write", func(w *sink.Writer) error { _, err := w.Write(data); return err }},
-		{"ReadFrom plain", func(w *sink.Writer) error { _, err := w.ReadFrom(onlyReader{bytes.NewReader(data)}); return err }},
+		{"ReadFrom plain", func(w *sink.Writer) error {
+			_, err := w.ReadFrom(stagetest.OnlyReader(bytes.NewReader(data)))
+			return err
+		}},
 		{"ReadFrom file", func(w *sink.Writer) error {
 			f, err := os.Open(src)
 			if err != nil {

@@ -8,8 +8,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/fpipe/fpipe/internal/iox"
+	"github.com/fpipe/fpipe/internal/zerocopy"
 	"github.com/fpipe/fpipe/stages"
-	"github.com/fpipe/fpipe/stages/internal/zerocopy"
 )
 
 // Writer writes one destination. Write and ReadFrom are for one goroutine;
@@ -117,22 +118,8 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 	if w.buf == nil {
 		w.buf = make([]byte, 256<<10)
 	}
-	for {
-		nr, rerr := r.Read(w.buf)
-		if nr > 0 {
-			nw, werr := w.Write(w.buf[:nr])
-			total += int64(nw)
-			if werr != nil {
-				return total, werr
-			}
-		}
-		if rerr == io.EOF {
-			return total, nil
-		}
-		if rerr != nil {
-			return total, rerr
-		}
-	}
+	n, err := iox.ReadFrom(w, r, w.buf)
+	return total + n, err
 }
 
 // sideOf makes a splice error the Writer's own when it names the file.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/fpipe/fpipe/internal/iox"
 	"github.com/fpipe/fpipe/stages"
 )
 
@@ -335,23 +336,7 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 	if w.buf == nil {
 		w.buf = make([]byte, w.cfg.bufSize)
 	}
-	var total int64
-	for {
-		n, rerr := r.Read(w.buf)
-		if n > 0 {
-			m, werr := w.Write(w.buf[:n])
-			total += int64(m)
-			if werr != nil {
-				return total, werr
-			}
-		}
-		if rerr == io.EOF {
-			return total, nil
-		}
-		if rerr != nil {
-			return total, rerr
-		}
-	}
+	return iox.ReadFrom(w, r, w.buf)
 }
 
 // Close ends the stream: it computes the digests and returns a

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/fpipe/fpipe/internal/stagetest"
 	"github.com/fpipe/fpipe/stages"
 )
 
@@ -260,27 +261,6 @@ func TestScanner(t *testing.T) {
 	}
 }
 
-// memSink is a stages.Sink in memory.
-type memSink struct {
-	buf                bytes.Buffer
-	committed, aborted bool
-	failWrite          error
-}
-
-func (s *memSink) Write(p []byte) (int, error) {
-	if s.failWrite != nil {
-		return 0, s.failWrite
-	}
-	return s.buf.Write(p)
-}
-func (s *memSink) Commit() error { s.committed = true; return nil }
-func (s *memSink) Abort() error {
-	if !s.committed {
-		s.aborted = true
-	}
-	return nil
-}
-
 func TestWriter(t *testing.T) {
 	t.Parallel()
 	data := bytes.Repeat([]byte("abcdefghij"), 100_003)
@@ -305,7 +285,7 @@ func TestWriter(t *testing.T) {
 			}
 			var out bytes.Buffer
 			out.Grow(len(in))
-			sink := &memSink{}
+			sink := &stagetest.MemSink{}
 			w, err := NewWriter(&out, Algorithms(All...), Name("f"), Output(sink), BufferSize(4096+7))
 			if err != nil {
 				t.Fatal(err)
@@ -328,8 +308,8 @@ func TestWriter(t *testing.T) {
 			if err := w.Commit(); err != nil {
 				t.Fatal(err)
 			}
-			if !sink.committed || sink.buf.String() != string(lines) {
-				t.Errorf("committed %v, lines %q, want %q", sink.committed, sink.buf.String(), lines)
+			if !sink.Committed() || string(sink.Taken()) != string(lines) {
+				t.Errorf("committed %v, lines %q, want %q", sink.Committed(), string(sink.Taken()), lines)
 			}
 		})
 	}
@@ -353,8 +333,8 @@ func TestWriter(t *testing.T) {
 func TestWriterErrorSticks(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("disk full")
-	sink := &memSink{}
-	w, _ := NewWriter(&failAfter{n: 10, err: boom}, Output(sink))
+	sink := &stagetest.MemSink{}
+	w, _ := NewWriter(&stagetest.FailWriter{N: 10, Err: boom}, Output(sink))
 	if n, err := w.Write(make([]byte, 25)); n != 10 || err != boom {
 		t.Fatalf("Write = %d, %v; want 10, %v", n, err, boom)
 	}
@@ -367,34 +347,15 @@ func TestWriterErrorSticks(t *testing.T) {
 	if err := w.Close(); err != boom {
 		t.Errorf("Close after an error = %v; want %v", err, boom)
 	}
-	if err := w.Commit(); err == nil || sink.committed || !sink.aborted {
-		t.Errorf("Commit after an error = %v, committed %v, aborted %v", err, sink.committed, sink.aborted)
+	if err := w.Commit(); err == nil || sink.Committed() || !sink.Aborted() {
+		t.Errorf("Commit after an error = %v, committed %v, aborted %v", err, sink.Committed(), sink.Aborted())
 	}
 	// A short write without an error is io.ErrShortWrite.
-	w, _ = NewWriter(shortWriter{})
+	w, _ = NewWriter(stagetest.ShortWriter{})
 	if _, err := w.Write([]byte("abc")); err != io.ErrShortWrite {
 		t.Errorf("short Write = %v, want io.ErrShortWrite", err)
 	}
 }
-
-type failAfter struct {
-	n   int
-	err error
-}
-
-func (f *failAfter) Write(p []byte) (int, error) {
-	if len(p) <= f.n {
-		f.n -= len(p)
-		return len(p), nil
-	}
-	n := f.n
-	f.n = 0
-	return n, f.err
-}
-
-type shortWriter struct{}
-
-func (shortWriter) Write(p []byte) (int, error) { return len(p) / 2, nil }
 
 func TestExpect(t *testing.T) {
 	t.Parallel()
@@ -407,7 +368,7 @@ func TestExpect(t *testing.T) {
 		ok     bool
 	}{{"good", good, true}, {"bad", bad, false}} {
 		// Writer: Close reports the mismatch.
-		sink := &memSink{}
+		sink := &stagetest.MemSink{}
 		w, _ := NewWriter(io.Discard, Name("b.gz"), Expect(c.expect), Algorithms(MD5), Output(sink))
 		io.WriteString(w, "abc")
 		err := w.Close()
@@ -422,12 +383,12 @@ func TestExpect(t *testing.T) {
 			}
 		}
 		cerr := w.Commit()
-		if c.ok != (cerr == nil) || sink.committed != c.ok {
-			t.Errorf("%s: Commit = %v, committed %v", c.name, cerr, sink.committed)
+		if c.ok != (cerr == nil) || sink.Committed() != c.ok {
+			t.Errorf("%s: Commit = %v, committed %v", c.name, cerr, sink.Committed())
 		}
 		// Only the lines of Algorithms are written.
-		if c.ok && sink.buf.String() != abc[MD5]+"  b.gz\n" {
-			t.Errorf("lines = %q", sink.buf.String())
+		if c.ok && string(sink.Taken()) != abc[MD5]+"  b.gz\n" {
+			t.Errorf("lines = %q", string(sink.Taken()))
 		}
 		// Reader: the mismatch comes in place of io.EOF.
 		r, _ := NewReader(strings.NewReader("abc"), Name("b.gz"), Expect(c.expect))
@@ -453,13 +414,13 @@ func TestReader(t *testing.T) {
 	}
 	// A read error is passed on, and Commit refuses.
 	boom := errors.New("boom")
-	sink := &memSink{}
+	sink := &stagetest.MemSink{}
 	r, _ = NewReader(io.MultiReader(strings.NewReader("ab"), iotest.ErrReader(boom)), Output(sink))
 	if _, err := io.ReadAll(r); err != boom {
 		t.Errorf("ReadAll = %v, want %v", err, boom)
 	}
-	if err := r.Commit(); err == nil || sink.committed {
-		t.Errorf("Commit after a read error = %v, committed %v", err, sink.committed)
+	if err := r.Commit(); err == nil || sink.Committed() {
+		t.Errorf("Commit after a read error = %v, committed %v", err, sink.Committed())
 	}
 	// Closed before the end: no commit.
 	r, _ = NewReader(strings.NewReader("abc"), Output(sink))
@@ -472,11 +433,11 @@ func TestReader(t *testing.T) {
 
 func TestCommitOutputFails(t *testing.T) {
 	t.Parallel()
-	sink := &memSink{failWrite: errors.New("no space")}
+	sink := &stagetest.MemSink{WriteErr: errors.New("no space")}
 	w, _ := NewWriter(io.Discard, Output(sink))
 	w.Close()
-	if err := w.Commit(); err == nil || sink.committed || !sink.aborted {
-		t.Errorf("Commit = %v, committed %v, aborted %v", err, sink.committed, sink.aborted)
+	if err := w.Commit(); err == nil || sink.Committed() || !sink.Aborted() {
+		t.Errorf("Commit = %v, committed %v, aborted %v", err, sink.Committed(), sink.Aborted())
 	}
 }
 
@@ -502,7 +463,7 @@ func TestRunMismatchAbortsSink(t *testing.T) {
 	bad := mustHex(abc[SHA256])
 	bad[31] ^= 0xff
 	for _, dir := range []string{"writer", "reader"} {
-		out, sums := &memSink{}, &memSink{}
+		out, sums := &stagetest.MemSink{}, &stagetest.MemSink{}
 		opts := []Option{Name("b.gz"), Expect(Sum{SHA256, bad}), Output(sums)}
 		f := stages.Filter{Writer: Filter(opts...)}
 		if dir == "reader" {
@@ -517,8 +478,8 @@ func TestRunMismatchAbortsSink(t *testing.T) {
 		if !errors.As(err, &me) {
 			t.Errorf("%s: Run = %v, want a *MismatchError", dir, err)
 		}
-		if out.committed || !out.aborted || sums.committed || !sums.aborted {
-			t.Errorf("%s: sink committed %v aborted %v; sums committed %v aborted %v", dir, out.committed, out.aborted, sums.committed, sums.aborted)
+		if out.Committed() || !out.Aborted() || sums.Committed() || !sums.Aborted() {
+			t.Errorf("%s: sink committed %v aborted %v; sums committed %v aborted %v", dir, out.Committed(), out.Aborted(), sums.Committed(), sums.Aborted())
 		}
 	}
 }

@@ -33,6 +33,13 @@
 // once, and what the bucket held is kept. Close, or the end of the context
 // given with [Context], ends a wait early.
 //
+// # Options
+//
+// The constructors refuse an invalid rate or option with an error that
+// starts with "throttle: ". [Check] says the same without building a
+// limiter, and without the prefix, for a command line to report in its
+// own name.
+//
 // # Cost
 //
 // When the stream is slower than the rate the bucket is always full and a

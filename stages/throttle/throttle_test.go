@@ -12,6 +12,8 @@ import (
 	"testing/iotest"
 	"testing/synctest"
 	"time"
+
+	"github.com/fpipe/fpipe/internal/stagetest"
 )
 
 // piece is one write that reached the destination, and when (fake time
@@ -73,9 +75,9 @@ func TestCheckRate(t *testing.T) {
 		{0, 0, false}, {-1, 0, false}, {1, -1, false},
 		{1, 1 << 40, false}, // a burst that lasts 34,000 years
 	} {
-		err := CheckRate(c.rate, c.burst)
+		err := checkRate(c.rate, c.burst)
 		if (err == nil) != c.ok {
-			t.Errorf("CheckRate(%d, %d) = %v, want ok=%v", c.rate, c.burst, err, c.ok)
+			t.Errorf("checkRate(%d, %d) = %v, want ok=%v", c.rate, c.burst, err, c.ok)
 		}
 	}
 	if _, err := NewWriter(io.Discard, 100, Burst(0)); err == nil {
@@ -89,6 +91,45 @@ func TestCheckRate(t *testing.T) {
 	}
 	if _, err := NewWriter(io.Discard, 100, Context(nil)); err == nil {
 		t.Error("NewWriter with a nil context succeeded")
+	}
+}
+
+// TestCheck: Check says what NewWriter and NewReader say, without their
+// "throttle: " prefix.
+func TestCheck(t *testing.T) {
+	for _, c := range []struct {
+		rate int64
+		opts []Option
+		want string // "": valid
+	}{
+		{1, nil, ""},
+		{1 << 20, []Option{Burst(1), BufferSize(1), Context(context.Background())}, ""},
+		{0, nil, "rate must be at least 1 byte per second, not 0"},
+		{100, []Option{Burst(0)}, "burst must be at least 1 byte, not 0"},
+		{100, []Option{BufferSize(0)}, "buffer size must be at least 1, not 0"},
+		{100, []Option{Context(nil)}, "nil context"},
+		{1, []Option{Burst(1 << 40)}, "a burst of 1099511627776 bytes lasts too long at 1 bytes per second"},
+	} {
+		err := Check(c.rate, c.opts...)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("Check(%d, %d options) = %v, want nil", c.rate, len(c.opts), err)
+			}
+			continue
+		}
+		if err == nil || err.Error() != c.want {
+			t.Errorf("Check(%d, %d options) = %v, want %q", c.rate, len(c.opts), err, c.want)
+		}
+		if _, err := NewWriter(io.Discard, c.rate, c.opts...); err == nil || err.Error() != "throttle: "+c.want {
+			t.Errorf("NewWriter(%d, %d options) = %v, want %q", c.rate, len(c.opts), err, "throttle: "+c.want)
+		}
+		if _, err := NewReader(strings.NewReader(""), c.rate, c.opts...); err == nil || err.Error() != "throttle: "+c.want {
+			t.Errorf("NewReader(%d, %d options) = %v, want %q", c.rate, len(c.opts), err, "throttle: "+c.want)
+		}
+	}
+	w, _ := NewWriter(io.Discard, 1, Burst(1))
+	if err := w.SetRate(0); err == nil || err.Error() != "throttle: rate must be at least 1 byte per second, not 0" {
+		t.Errorf("SetRate(0) = %v", err)
 	}
 }
 
@@ -208,7 +249,7 @@ func TestWindows(t *testing.T) {
 		rec := newRecorder()
 		rec.discard = true
 		w, _ := NewWriter(rec, rate)
-		if _, err := w.ReadFrom(io.LimitReader(zeros{}, 3*rate)); err != nil {
+		if _, err := w.ReadFrom(io.LimitReader(stagetest.Zeros{}, 3*rate)); err != nil {
 			t.Fatal(err)
 		}
 		windows := make([]int64, 30)
@@ -223,10 +264,6 @@ func TestWindows(t *testing.T) {
 		}
 	})
 }
-
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // TestIdle: after an idle spell the bucket holds one burst, not more.
 func TestIdle(t *testing.T) {
@@ -325,7 +362,7 @@ func TestBusyMachine(t *testing.T) {
 		rec.discard = true
 		st := &stutterWriter{w: rec, every: 50, stall: 5 * time.Millisecond}
 		w, _ := NewWriter(st, rate) // burst 64 KiB: 3.125 ms
-		if _, err := w.ReadFrom(io.LimitReader(zeros{}, 10*rate)); err != nil {
+		if _, err := w.ReadFrom(io.LimitReader(stagetest.Zeros{}, 10*rate)); err != nil {
 			t.Fatal(err)
 		}
 		// 5 ms lost every 156 ms: made up at 5%, with about 3 ms left over
@@ -447,7 +484,7 @@ func TestContextEndsWait(t *testing.T) {
 func TestReaderTotalTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const rate, size = 3 << 20, 10<<20 + 3
-		r, _ := NewReader(io.LimitReader(zeros{}, size), rate)
+		r, _ := NewReader(io.LimitReader(stagetest.Zeros{}, size), rate)
 		start := time.Now()
 		buf := make([]byte, 100<<10)
 		var n int64
@@ -544,30 +581,10 @@ func TestReaderErrors(t *testing.T) {
 	})
 }
 
-// failWriter takes limit bytes, then fails.
-type failWriter struct {
-	limit, n int
-	err      error
-}
-
-func (f *failWriter) Write(p []byte) (int, error) {
-	if f.n+len(p) > f.limit {
-		k := f.limit - f.n
-		f.n = f.limit
-		return k, f.err
-	}
-	f.n += len(p)
-	return len(p), nil
-}
-
-type shortWriter struct{}
-
-func (shortWriter) Write(p []byte) (int, error) { return len(p) / 2, nil }
-
 func TestWriterErrorsStick(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		boom := errors.New("disk full")
-		fw := &failWriter{limit: 250, err: boom}
+		fw := &stagetest.FailWriter{N: 250, Err: boom}
 		w, _ := NewWriter(fw, 1000) // burst 100
 		n, err := w.Write(make([]byte, 1000))
 		if n != 250 || err != boom {
@@ -580,7 +597,7 @@ func TestWriterErrorsStick(t *testing.T) {
 			t.Errorf("ReadFrom after error = %d, %v", n, err)
 		}
 
-		w, _ = NewWriter(shortWriter{}, 1000)
+		w, _ = NewWriter(stagetest.ShortWriter{}, 1000)
 		if n, err := w.Write(make([]byte, 10)); n != 5 || err != io.ErrShortWrite {
 			t.Errorf("short Write = %d, %v", n, err)
 		}

@@ -6,10 +6,10 @@
 //
 // NewWriter writes zstd frames that zstd -d, zstdcat and every libzstd
 // reader decompress. Levels are numbered as the zstd command numbers them,
-// 1 to 19 (default 3), and map onto the library's four encoders
-// (EncoderLevel): 1-2 SpeedFastest, 3-5 SpeedDefault, 6-9
-// SpeedBetterCompression, 10-19 SpeedBestCompression. Frames carry a
-// content checksum unless Checksum(false).
+// 1 to 19 (default 3), and map onto the library's four encoders:
+// 1-2 SpeedFastest, 3-5 SpeedDefault, 6-9 SpeedBetterCompression, 10-19
+// SpeedBestCompression. Frames carry a content checksum unless
+// Checksum(false).
 //
 // At levels 1 to 5 (without WindowLog) the Writer cuts its input into
 // pieces of FrameSize (4 MiB) and compresses each as an independent frame,

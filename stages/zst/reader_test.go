@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/fpipe/fpipe/internal/stagetest"
 )
 
 // text is n bytes of compressible, not trivially repetitive text.
@@ -312,30 +314,13 @@ func TestReaderWriteToError(t *testing.T) {
 	r, _ := NewReader(bytes.NewReader(z))
 	defer r.Close()
 	boom := errors.New("disk full")
-	_, err := r.WriteTo(&failWriter{after: 300000, err: boom})
+	_, err := r.WriteTo(&stagetest.FailWriter{N: 300000, Err: boom})
 	if err != boom {
 		t.Fatalf("WriteTo = %v, want %v", err, boom)
 	}
 	if _, err := r.Read(make([]byte, 10)); err != boom {
 		t.Errorf("Read after a failed WriteTo = %v", err)
 	}
-}
-
-// failWriter accepts after bytes, then fails with err.
-type failWriter struct {
-	after int
-	n     int
-	err   error
-}
-
-func (f *failWriter) Write(p []byte) (int, error) {
-	if f.n+len(p) > f.after {
-		k := f.after - f.n
-		f.n = f.after
-		return k, f.err
-	}
-	f.n += len(p)
-	return len(p), nil
 }
 
 func TestReaderOptions(t *testing.T) {

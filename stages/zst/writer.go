@@ -38,8 +38,8 @@ type writerConfig struct {
 
 // Level sets the compression level, MinLevel (fastest) to MaxLevel
 // (smallest), numbered as the zstd command numbers them. Default
-// DefaultLevel (3). The library has four encoders; EncoderLevel says which
-// one each level uses.
+// DefaultLevel (3). The library has four encoders; the package doc says
+// which one each level uses.
 func Level(n int) Option {
 	return func(c *writerConfig) error {
 		if n < MinLevel || n > MaxLevel {
@@ -68,7 +68,8 @@ func Threads(n int) Option {
 // WindowLog sets the window, the longest distance a match may reach back,
 // to 2^n bytes, MinWindowLog to MaxWindowLog (zstd --long=N). A decoder
 // needs about that much memory: zstd(1) refuses windows above 2^27 unless
-// told --memory or --long. Default: the level's window (EncoderLevel).
+// told --memory or --long. Default: the level's window (4 MiB at levels 1
+// to 5, 8 MiB above).
 func WindowLog(n int) Option {
 	return func(c *writerConfig) error {
 		if n < MinWindowLog || n > MaxWindowLog {
@@ -88,7 +89,7 @@ func Checksum(on bool) Option {
 	}
 }
 
-// EncoderLevel is the klauspost/compress encoder used for a level of the
+// encoderLevel is the klauspost/compress encoder used for a level of the
 // zstd command, and the window it uses by default:
 //
 //	level   encoder                 window
@@ -105,7 +106,7 @@ func Checksum(on bool) Option {
 // about 0.8 of its speed; SpeedBestCompression 7% smaller than zstd -11
 // and faster. The window of levels 1 to 5 is that of their 4 MiB frames.
 // Level must be valid.
-func EncoderLevel(level int) (zstd.EncoderLevel, int) {
+func encoderLevel(level int) (zstd.EncoderLevel, int) {
 	l := zstd.EncoderLevelFromZstd(level)
 	if l == zstd.SpeedFastest || l == zstd.SpeedDefault {
 		return l, 4 << 20
@@ -171,7 +172,7 @@ func NewWriter(w io.Writer, opts ...Option) (*Writer, error) {
 			return nil, err
 		}
 	}
-	level, window := EncoderLevel(c.level)
+	level, window := encoderLevel(c.level)
 	if c.windowLog != 0 {
 		window = 1 << c.windowLog
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/fpipe/fpipe/internal/stagetest"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -132,7 +133,7 @@ func TestWriterLevels(t *testing.T) {
 			break
 		}
 		z := compress(t, data, Level(level))
-		enc, _ := EncoderLevel(level)
+		enc, _ := encoderLevel(level)
 		if prev, ok := byEncoder[enc]; ok && !bytes.Equal(prev, z) {
 			t.Errorf("level %d: output differs from another level on %v", level, enc)
 		}
@@ -209,7 +210,7 @@ func TestWriterErrorSticks(t *testing.T) {
 	boom := errors.New("disk full")
 	for _, threads := range []int{1, 2} {
 		for _, way := range []string{"Write", "ReadFrom"} {
-			fw := &failWriter{after: 100000, err: boom}
+			fw := &stagetest.FailWriter{N: 100000, Err: boom}
 			w, _ := NewWriter(fw, Threads(threads))
 			var err error
 			if way == "Write" {
@@ -231,8 +232,8 @@ func TestWriterErrorSticks(t *testing.T) {
 			if err := w.Close(); err != boom {
 				t.Errorf("threads %d, %s: Close after the error = %v", threads, way, err)
 			}
-			if fw.n != fw.after {
-				t.Errorf("threads %d, %s: %d bytes reached the writer", threads, way, fw.n)
+			if fw.Taken() != fw.N {
+				t.Errorf("threads %d, %s: %d bytes reached the writer", threads, way, fw.Taken())
 			}
 		}
 	}

@@ -6,14 +6,13 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"os"
 	"strconv"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/internal/term"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/gz"
 	"github.com/spf13/pflag"
-	"golang.org/x/sys/unix"
 )
 
 // Tool is fgz's definition.
@@ -140,7 +139,7 @@ func define(fls *pflag.FlagSet) cli.Build {
 		if _, err := gz.NewWriter(io.Discard, opts...); err != nil {
 			return nil, cli.Usagef("%v", err)
 		}
-		if isTerminal(env.Stdout) {
+		if term.IsTerminal(env.Stdout) {
 			return nil, errors.New("compressed data not written to a terminal (redirect standard output)")
 		}
 		return &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
@@ -219,13 +218,4 @@ func nameEmpty(err error) error {
 		return &fs.PathError{Op: "read", Path: "stdin", Err: gz.ErrEmpty}
 	}
 	return err
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }

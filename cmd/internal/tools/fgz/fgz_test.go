@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/internal/stagetest"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/gz"
 	"github.com/fpipe/fpipe/stages/sink"
@@ -29,20 +30,9 @@ func build(t *testing.T, words ...string) (*cli.Stage, error) {
 	return b(fs.Args(), &cli.Env{Ctx: context.Background(), Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Tool: "fgz"})
 }
 
-// memSink publishes on Commit only.
-type memSink struct {
-	buf       bytes.Buffer
-	committed bool
-	aborted   bool
-}
-
-func (s *memSink) Write(p []byte) (int, error) { return s.buf.Write(p) }
-func (s *memSink) Commit() error               { s.committed = true; return nil }
-func (s *memSink) Abort() error                { s.aborted = true; return nil }
-
-func run(t *testing.T, st *cli.Stage, in []byte) (*memSink, error) {
+func run(t *testing.T, st *cli.Stage, in []byte) (*stagetest.MemSink, error) {
 	t.Helper()
-	s := &memSink{}
+	s := &stagetest.MemSink{}
 	c := stages.Chain{Source: bytes.NewReader(in), Filters: []stages.Filter{*st.Filter}, Sink: s}
 	if st.Sink != nil {
 		c.Sink = st.Sink
@@ -59,13 +49,13 @@ func TestDefinitionRoundTrip(t *testing.T) {
 			t.Fatalf("%v: %v", words, err)
 		}
 		z, err := run(t, st, data)
-		if err != nil || !z.committed {
+		if err != nil || !z.Committed() {
 			t.Fatalf("%v: %v", words, err)
 		}
 		dst, _ := build(t, "-d")
-		out, err := run(t, dst, z.buf.Bytes())
-		if err != nil || !bytes.Equal(out.buf.Bytes(), data) {
-			t.Fatalf("%v then -d: %v, %d bytes", words, err, out.buf.Len())
+		out, err := run(t, dst, z.Taken())
+		if err != nil || !bytes.Equal(out.Taken(), data) {
+			t.Fatalf("%v then -d: %v, %d bytes", words, err, len(out.Taken()))
 		}
 	}
 }
@@ -79,10 +69,10 @@ func TestDefinitionTest(t *testing.T) {
 	if err != nil || tst.Sink == nil {
 		t.Fatalf("-t: %v, sink %v", err, tst.Sink)
 	}
-	if _, err := run(t, tst, z.buf.Bytes()); err != nil {
+	if _, err := run(t, tst, z.Taken()); err != nil {
 		t.Fatalf("-t on good data: %v", err)
 	}
-	bad := bytes.Clone(z.buf.Bytes())
+	bad := bytes.Clone(z.Taken())
 	bad[len(bad)-8] ^= 1
 	tst, _ = build(t, "--test")
 	if _, err := run(t, tst, bad); !errors.Is(err, gz.ErrChecksum) {
@@ -93,15 +83,15 @@ func TestDefinitionTest(t *testing.T) {
 func TestDefinitionErrors(t *testing.T) {
 	st, _ := build(t, "-d")
 	s, err := run(t, st, nil)
-	if err == nil || cli.Message(err) != "stdin: empty input, not gzip data" || !s.aborted || s.committed {
-		t.Errorf("empty input: %v (message %q), sink aborted %v", err, cli.Message(err), s.aborted)
+	if err == nil || cli.Message(err) != "stdin: empty input, not gzip data" || !s.Aborted() || s.Committed() {
+		t.Errorf("empty input: %v (message %q), sink aborted %v", err, cli.Message(err), s.Aborted())
 	}
 	st, _ = build(t, "-d", "--max-output", "10")
 	z, _ := build(t)
 	zs, _ := run(t, z, []byte("0123456789abc"))
-	s, err = run(t, st, zs.buf.Bytes())
-	if !errors.Is(err, gz.ErrTooLarge) || s.buf.Len() != 10 || !s.aborted {
-		t.Errorf("--max-output 10: %v, %d bytes out", err, s.buf.Len())
+	s, err = run(t, st, zs.Taken())
+	if !errors.Is(err, gz.ErrTooLarge) || s.Written() != 10 || !s.Aborted() {
+		t.Errorf("--max-output 10: %v, %d bytes out", err, s.Written())
 	}
 	for _, words := range [][]string{{"x"}, {"--level", "12"}, {"-p", "0"}, {"-b", "1"}, {"-b", "2G"}, {"--max-output", "1"}, {"-d", "--max-output", "-1"}, {"-1=false"}, {"-d", "-p", "0"}, {"-d", "--single-member"}} {
 		_, err := build(t, words...)
@@ -126,7 +116,7 @@ func TestDefinitionParallelIntoSink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := z.buf.Bytes()
+	good := z.Taken()
 	// Member 30's CRC: walk the members by the lengths in their headers.
 	off := 0
 	for range 30 {
@@ -201,9 +191,9 @@ func TestDefinitionOffsetLength(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := run(t, dec, z.buf.Bytes())
-			if err != nil || !bytes.Equal(out.buf.Bytes(), data.Bytes()[tc.wantFrom:tc.wantTo]) {
-				t.Errorf("%v, fgz %v: %v, %d bytes; want bytes %d-%d", format, words, err, out.buf.Len(), tc.wantFrom, tc.wantTo)
+			out, err := run(t, dec, z.Taken())
+			if err != nil || !bytes.Equal(out.Taken(), data.Bytes()[tc.wantFrom:tc.wantTo]) {
+				t.Errorf("%v, fgz %v: %v, %d bytes; want bytes %d-%d", format, words, err, len(out.Taken()), tc.wantFrom, tc.wantTo)
 			}
 		}
 	}

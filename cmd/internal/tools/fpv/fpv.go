@@ -12,10 +12,11 @@ import (
 	"time"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/internal/term"
+	"github.com/fpipe/fpipe/internal/zerocopy"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/meter"
 	"github.com/spf13/pflag"
-	"golang.org/x/sys/unix"
 )
 
 // Tool is fpv's definition.
@@ -114,7 +115,7 @@ func define(fs *pflag.FlagSet) cli.Build {
 		if n >= 0 {
 			opts = append(opts, meter.Size(n))
 		}
-		fd, term := terminal(env.Stderr)
+		fd, tty := term.Terminal(env.Stderr)
 		switch {
 		case *quiet:
 			opts = append(opts, meter.Show(meter.Quiet))
@@ -126,10 +127,10 @@ func define(fs *pflag.FlagSet) cli.Build {
 			if *numTimer {
 				opts = append(opts, meter.NumericTimer())
 			}
-		case term || *force:
+		case tty || *force:
 			opts = append(opts, meter.Show(meter.Terminal))
-			if term {
-				opts = append(opts, meter.Width(func() int { return columns(fd) }))
+			if tty {
+				opts = append(opts, meter.Width(func() int { return term.Columns(fd) }))
 			}
 		default:
 			opts = append(opts, meter.Show(meter.Lines))
@@ -143,7 +144,10 @@ func define(fs *pflag.FlagSet) cli.Build {
 		if interval.given {
 			opts = append(opts, meter.Interval(interval.d))
 		}
-		opts = append(opts, meter.BufferSize(pipeBuffer))
+		opts = append(opts, meter.BufferSize(zerocopy.PipeSize))
+		if err := meter.Check(opts...); err != nil {
+			return nil, cli.Usagef("%v", err)
+		}
 		return &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
 			return meter.NewWriter(dst, opts...)
 		}}}, nil
@@ -180,37 +184,3 @@ func expectedSize(v sizeValue, stdin io.Reader) (int64, error) {
 	}
 	return st.Size() - off, nil
 }
-
-// terminal reports whether w is a terminal, and its descriptor.
-func terminal(w io.Writer) (int, bool) {
-	f, ok := w.(*os.File)
-	if !ok {
-		return -1, false
-	}
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return -1, false
-	}
-	var fd int
-	var terr error
-	rc.Control(func(u uintptr) {
-		fd = int(u)
-		_, terr = unix.IoctlGetTermios(fd, unix.TCGETS)
-	})
-	return fd, terr == nil
-}
-
-// columns is the terminal's width, or 80.
-func columns(fd int) int {
-	ws, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ)
-	if err != nil || ws.Col == 0 {
-		return 80
-	}
-	return int(ws.Col)
-}
-
-// pipeBuffer is the buffer the stage reads into, and the kernel buffer
-// asked for on the pipes around it: with grown pipes one read takes what
-// the stage before wrote in several, so there are fewer system calls and
-// context switches than with cat's 128 KiB.
-const pipeBuffer = 1 << 20

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/internal/zerocopy"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/throttle"
 	"github.com/spf13/pflag"
@@ -149,16 +150,16 @@ func define(fs *pflag.FlagSet) cli.Build {
 			}
 			opts = append(opts, throttle.Burst(burst.V))
 		}
-		if err := throttle.CheckRate(rate, burst.V); err != nil {
-			return nil, cli.Usagef("%s", strings.TrimPrefix(err.Error(), "throttle: "))
+		if err := throttle.Check(rate, opts...); err != nil {
+			return nil, cli.Usagef("%v", err)
 		}
 		if env.Ctx != nil {
 			opts = append(opts, throttle.Context(env.Ctx))
 		}
-		opts = append(opts, throttle.BufferSize(pipeBuffer))
-		ctl := &control{rate: rate}
+		opts = append(opts, throttle.BufferSize(zerocopy.PipeSize))
+		ctl := &control{rate: rate, opts: opts}
 		st := &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
-			return ctl.newWriter(dst, opts)
+			return ctl.newWriter(dst)
 		}}}
 		if *rateFile != "" {
 			st.Close = ctl.watch(*rateFile, env)
@@ -172,13 +173,14 @@ func define(fs *pflag.FlagSet) cli.Build {
 type control struct {
 	mu   sync.Mutex
 	rate int64
+	opts []throttle.Option
 	w    *throttle.Writer
 }
 
-func (c *control) newWriter(dst io.Writer, opts []throttle.Option) (io.WriteCloser, error) {
+func (c *control) newWriter(dst io.Writer) (io.WriteCloser, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	w, err := throttle.NewWriter(dst, c.rate, opts...)
+	w, err := throttle.NewWriter(dst, c.rate, c.opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -189,9 +191,12 @@ func (c *control) newWriter(dst io.Writer, opts []throttle.Option) (io.WriteClos
 func (c *control) setRate(rate int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := throttle.Check(rate, c.opts...); err != nil {
+		return err
+	}
 	if c.w != nil {
 		if err := c.w.SetRate(rate); err != nil {
-			return errors.New(strings.TrimPrefix(err.Error(), "throttle: "))
+			return err
 		}
 	}
 	c.rate = rate
@@ -242,8 +247,3 @@ func (c *control) watch(path string, env *cli.Env) (stop func() error) {
 		return nil
 	}
 }
-
-// pipeBuffer is the buffer the stage reads into, and the kernel buffer
-// asked for on its input pipe: one read takes what the stage before wrote
-// in several, so there are fewer system calls and context switches.
-const pipeBuffer = 1 << 20

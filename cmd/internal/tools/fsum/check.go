@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/internal/term"
 	"github.com/fpipe/fpipe/stages/sum"
 )
 
@@ -39,7 +40,7 @@ func (f *flags) buildCheck(args []string, env *cli.Env, algos []sum.Algorithm, e
 	}
 	c := &checker{
 		flags: f, env: env, op: op, def: algos[0], explicit: explicit,
-		tty: isTerminal(env.Stdout), buf: make([]byte, bufSize), sumFiles: args,
+		tty: term.IsTerminal(env.Stdout), buf: make([]byte, bufSize), sumFiles: args,
 	}
 	return &cli.Stage{Job: c.run, Close: op.close}, nil
 }

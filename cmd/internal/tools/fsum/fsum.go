@@ -17,7 +17,6 @@ import (
 	"github.com/fpipe/fpipe/stages/sink"
 	"github.com/fpipe/fpipe/stages/sum"
 	"github.com/spf13/pflag"
-	"golang.org/x/sys/unix"
 )
 
 // Tool is fsum's definition.
@@ -263,14 +262,4 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }

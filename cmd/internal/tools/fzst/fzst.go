@@ -7,15 +7,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"regexp"
 	"strconv"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/internal/term"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/zst"
 	"github.com/spf13/pflag"
-	"golang.org/x/sys/unix"
 )
 
 // Tool is fzst's definition.
@@ -189,7 +188,7 @@ func define(fls *pflag.FlagSet) cli.Build {
 		if _, err := zst.NewWriter(io.Discard, opts...); err != nil {
 			return nil, cli.Usagef("%v", err)
 		}
-		if isTerminal(env.Stdout) {
+		if term.IsTerminal(env.Stdout) {
 			return nil, errors.New("compressed data not written to a terminal (redirect standard output)")
 		}
 		return &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
@@ -249,13 +248,4 @@ func explain(err error) error {
 		return fmt.Errorf("%w (use --memory=%s)", err, cli.FormatSize(int64(ze.Window)))
 	}
 	return err
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }

@@ -1,7 +1,11 @@
 // Package zerocopy moves bytes between files inside the kernel: splice(2)
-// where one side is a pipe, with a larger pipe buffer. Callers fall back to
-// read/write (or to os.File.ReadFrom, which uses copy_file_range between
-// regular files) where it reports that it did not handle the copy.
+// where one side is a pipe. Callers fall back to read/write (or to
+// os.File.ReadFrom, which uses copy_file_range between regular files) where
+// it reports that it did not handle the copy.
+//
+// PipeSize is also the one figure for "a pipe's worth" across the module:
+// the buffer GrowPipe asks for, and the buffer of the tools that copy
+// through one of their own.
 package zerocopy
 
 import (
@@ -14,9 +18,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// PipeSize is the pipe buffer splice asks for: large enough that each
-// splice moves a lot, small enough to stay within the default
-// /proc/sys/fs/pipe-max-size (1 MiB) for unprivileged users.
+// PipeSize is the pipe buffer GrowPipe asks for, and the most a pipe is
+// taken to hold: the default /proc/sys/fs/pipe-max-size (1 MiB), the
+// largest buffer an unprivileged user can ask for. The pass-through tools
+// (fpv, frate) read into a buffer of this size, so that one read takes what
+// the stage before wrote in several (fewer system calls and context
+// switches than with cat's 128 KiB); a reader that drops pages from the
+// cache lags this far behind.
 const PipeSize = 1 << 20
 
 // spliceChunk is the most one splice call moves.

@@ -10,16 +10,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/fpipe/fpipe/internal/stagetest"
 	"golang.org/x/sys/unix"
 )
-
-func pattern(n int) []byte {
-	block := make([]byte, 4093)
-	for i := range block {
-		block[i] = byte(i*31 + i>>8)
-	}
-	return bytes.Repeat(block, n/len(block)+1)[:n]
-}
 
 func tempFile(t *testing.T, data []byte) *os.File {
 	t.Helper()
@@ -33,27 +26,6 @@ func tempFile(t *testing.T, data []byte) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
-}
-
-// blockingPipe returns a pipe in blocking mode, as a shell makes it.
-func blockingPipe(t *testing.T) (pr, pw *os.File) {
-	t.Helper()
-	var fds [2]int
-	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
-		t.Fatal(err)
-	}
-	pr, pw = os.NewFile(uintptr(fds[0]), "pipe-r"), os.NewFile(uintptr(fds[1]), "pipe-w")
-	t.Cleanup(func() { pr.Close(); pw.Close() })
-	return pr, pw
-}
-
-func drain(pr *os.File) <-chan []byte {
-	ch := make(chan []byte, 1)
-	go func() {
-		b, _ := io.ReadAll(pr)
-		ch <- b
-	}()
-	return ch
 }
 
 func TestIsPipe(t *testing.T) {
@@ -118,7 +90,7 @@ func pipeSize(t *testing.T, f *os.File) int {
 
 func TestGrowPipe(t *testing.T) {
 	t.Parallel()
-	pr, pw := blockingPipe(t)
+	pr, pw := stagetest.BlockingPipe(t)
 	GrowPipe(pw)
 	size := pipeSize(t, pr)
 	if size < PipeSize {
@@ -132,11 +104,32 @@ func TestGrowPipe(t *testing.T) {
 	closed := tempFile(t, nil)
 	closed.Close()
 	GrowPipe(closed) // a hint: errors are ignored
+	GrowPipe(nil)
+}
+
+// TestGrowPipeKeepsChosenSize: a pipe whose size was set on purpose (the
+// relay marks pipes with their size) is left as it is.
+func TestGrowPipeKeepsChosenSize(t *testing.T) {
+	t.Parallel()
+	pr, pw := stagetest.BlockingPipe(t)
+	rc, err := pw.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set int
+	rc.Control(func(fd uintptr) { set, err = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, 256<<10) })
+	if err != nil {
+		t.Skipf("F_SETPIPE_SZ 256 KiB: %v", err)
+	}
+	GrowPipe(pr)
+	if size := pipeSize(t, pw); size != set {
+		t.Errorf("pipe buffer after GrowPipe = %d, want the %d chosen", size, set)
+	}
 }
 
 func TestSpliceFileToPipe(t *testing.T) {
 	t.Parallel()
-	data := pattern(3<<20 + 11)
+	data := stagetest.Pattern(3<<20 + 11)
 	tests := []struct {
 		name   string
 		offset int64
@@ -155,8 +148,8 @@ func TestSpliceFileToPipe(t *testing.T) {
 			t.Parallel()
 			src := tempFile(t, data)
 			src.Seek(tt.offset, io.SeekStart)
-			pr, pw := blockingPipe(t)
-			out := drain(pr)
+			pr, pw := stagetest.BlockingPipe(t)
+			out := stagetest.Drain(pr)
 			moved, handled, err := Splice(pw, src, tt.n)
 			pw.Close()
 			got := <-out
@@ -176,9 +169,9 @@ func TestSpliceFileToPipe(t *testing.T) {
 
 func TestSplicePipeToFile(t *testing.T) {
 	t.Parallel()
-	data := pattern(2<<20 + 3)
+	data := stagetest.Pattern(2<<20 + 3)
 	dst := tempFile(t, nil)
-	pr, pw := blockingPipe(t)
+	pr, pw := stagetest.BlockingPipe(t)
 	go func() {
 		pw.Write(data)
 		pw.Close()
@@ -220,7 +213,7 @@ func TestSpliceNotHandled(t *testing.T) {
 		t.Parallel()
 		src := tempFile(t, []byte("data"))
 		src.Close()
-		_, pw := blockingPipe(t)
+		_, pw := stagetest.BlockingPipe(t)
 		moved, handled, err := Splice(pw, src, -1)
 		if moved != 0 || handled || err != nil {
 			t.Errorf("Splice(pipe, closed file) = %d, %v, %v, want 0, false, nil", moved, handled, err)
@@ -239,7 +232,7 @@ func TestSpliceWouldBlock(t *testing.T) {
 	defer pr.Close()
 	defer pw.Close()
 	size := pipeSize(t, pw) // not pw.Fd(): that would make it blocking
-	src := tempFile(t, pattern(4*size))
+	src := tempFile(t, stagetest.Pattern(4*size))
 	moved, handled, err := Splice(pw, src, -1)
 	if !handled || !WouldBlock(err) || moved <= 0 || moved > int64(size) {
 		t.Errorf("Splice(full pipe) = %d, %v, %v, want 0 < n <= %d, true, would block", moved, handled, err, size)
@@ -256,9 +249,9 @@ func TestSpliceWouldBlock(t *testing.T) {
 
 func TestSpliceBrokenPipe(t *testing.T) {
 	t.Parallel()
-	pr, pw := blockingPipe(t)
+	pr, pw := stagetest.BlockingPipe(t)
 	pr.Close()
-	src := tempFile(t, pattern(100_000))
+	src := tempFile(t, stagetest.Pattern(100_000))
 	moved, handled, err := Splice(pw, src, -1)
 	var pe *fs.PathError
 	if moved != 0 || !handled || !errors.As(err, &pe) || pe.Op != "write" || pe.Path != "pipe-w" || pe.Err != syscall.EPIPE {
@@ -268,7 +261,7 @@ func TestSpliceBrokenPipe(t *testing.T) {
 
 func TestClassify(t *testing.T) {
 	t.Parallel()
-	pr, pw := blockingPipe(t)
+	pr, pw := stagetest.BlockingPipe(t)
 	file := tempFile(t, nil)
 	tests := []struct {
 		name     string

@@ -1,0 +1,174 @@
+package meter
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// meter counts bytes and draws the display.
+type meter struct {
+	config
+	n     atomic.Int64
+	start time.Time
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+
+	// Owned by the drawing goroutine, then by finish.
+	samples  []sample // recent (time, count) pairs, oldest first
+	drawn    int      // Terminal: length of the line on screen
+	outBroke bool
+	reported atomic.Bool // the last line, with an error, was written
+}
+
+type sample struct {
+	t time.Time
+	n int64
+}
+
+func newMeter(opts []Option) (*meter, error) {
+	c, err := apply(opts)
+	if err != nil {
+		return nil, fmt.Errorf("meter: %w", err)
+	}
+	m := &meter{config: c}
+	if m.out == nil {
+		m.display = Quiet
+	}
+	if m.interval == 0 {
+		switch m.display {
+		case Terminal:
+			m.interval = DefaultTerminalInterval
+		case Numeric:
+			m.interval = DefaultNumericInterval
+		default:
+			m.interval = DefaultLinesInterval
+		}
+	}
+	if m.display == Terminal {
+		m.interval = max(m.interval, DefaultTerminalInterval)
+	}
+	if m.describe == nil {
+		m.describe = error.Error
+	}
+	m.start = time.Now()
+	m.samples = []sample{{m.start, 0}}
+	m.stop, m.done = make(chan struct{}), make(chan struct{})
+	if m.display == Quiet {
+		close(m.done)
+		return m, nil
+	}
+	go m.run()
+	return m, nil
+}
+
+func (m *meter) run() {
+	defer close(m.done)
+	t := time.NewTicker(m.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			m.update(time.Now())
+		case <-m.stop:
+			return
+		}
+	}
+}
+
+// finish stops the drawing and writes the last line, once.
+func (m *meter) finish(err error) {
+	m.once.Do(func() {
+		close(m.stop)
+		<-m.done
+		m.last(time.Now(), err)
+	})
+}
+
+func (m *meter) write(s string) {
+	if m.outBroke {
+		return
+	}
+	if _, err := io.WriteString(m.out, s); err != nil {
+		m.outBroke = true
+	}
+}
+
+// update draws one interval's display.
+func (m *meter) update(now time.Time) {
+	n := m.n.Load()
+	cur := m.current(now, n)
+	switch m.display {
+	case Numeric:
+		m.write(m.numeric(now, n, false))
+	case Lines:
+		m.write(m.prefix() + m.progress(now, n, cur, false) + "\n")
+	case Terminal:
+		m.redraw(m.prefix()+m.progress(now, n, cur, true), false)
+	}
+}
+
+// last draws the final line.
+func (m *meter) last(now time.Time, err error) {
+	n := m.n.Load()
+	switch m.display {
+	case Numeric:
+		m.write(m.numeric(now, n, err == nil))
+		return
+	case Quiet:
+		return
+	}
+	line := m.prefix() + m.summary(now, n, err)
+	if m.display == Terminal {
+		m.redraw(line, true)
+	} else {
+		m.write(line + "\n")
+	}
+	if err != nil && !m.outBroke {
+		m.reported.Store(true)
+	}
+}
+
+// redraw replaces the Terminal line with s (cut to the width), blanking
+// what is left of a longer old line; end adds a newline.
+func (m *meter) redraw(s string, end bool) {
+	if !end {
+		w := 80
+		if m.width != nil {
+			w = m.width()
+		}
+		w = max(w, 20)
+		if len(s) > w-1 {
+			s = s[:w-1]
+		}
+	}
+	pad := max(0, m.drawn-len(s))
+	m.drawn = len(s)
+	out := "\r" + s + strings.Repeat(" ", pad)
+	if end {
+		out += "\n"
+	}
+	m.write(out)
+}
+
+// current is the rate over the last second or the last interval, whichever
+// is longer, and records the sample.
+func (m *meter) current(now time.Time, n int64) float64 {
+	window := max(time.Second, m.interval)
+	old := m.samples[len(m.samples)-1]
+	for _, s := range m.samples {
+		if now.Sub(s.t) <= window {
+			old = s
+			break
+		}
+	}
+	m.samples = append(m.samples, sample{now, n})
+	if len(m.samples) > 16 {
+		m.samples = append(m.samples[:0], m.samples[len(m.samples)-16:]...)
+	}
+	return rate(n-old.n, now.Sub(old.t))
+}

@@ -1,0 +1,158 @@
+package meter
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+func (m *meter) prefix() string {
+	if m.name == "" {
+		return ""
+	}
+	return m.name + ": "
+}
+
+func rate(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+// percent is n of the size, 0 to 100; an unknown size counts 0, and 100
+// once the stream ended cleanly.
+func (m *meter) percent(n int64, ended bool) int64 {
+	switch {
+	case m.size < 0:
+		if ended {
+			return 100
+		}
+		return 0
+	case m.size == 0 || n >= m.size:
+		return 100
+	}
+	return n * 100 / m.size
+}
+
+func (m *meter) numeric(now time.Time, n int64, clean bool) string {
+	var b strings.Builder
+	if m.numTimer {
+		fmt.Fprintf(&b, "%.4f ", now.Sub(m.start).Seconds())
+	}
+	if m.numBytes {
+		fmt.Fprintf(&b, "%d\n", n)
+	} else {
+		fmt.Fprintf(&b, "%d\n", m.percent(n, clean))
+	}
+	return b.String()
+}
+
+// progress is the body of a Terminal or Lines update.
+func (m *meter) progress(now time.Time, n int64, cur float64, term bool) string {
+	el := now.Sub(m.start)
+	avg := rate(n, el)
+	var b strings.Builder
+	if term {
+		// What does not fit goes: first the bar, then the average.
+		w := 80
+		if m.width != nil {
+			w = m.width()
+		}
+		avail := max(w, 20) - 1 - len(m.prefix())
+		fmt.Fprintf(&b, "%8s %s [%10s]", formatBytes(n), clock(el), formatRate(cur))
+		avgs := fmt.Sprintf(" [avg %10s]", formatRate(avg))
+		tail := ""
+		if m.size >= 0 {
+			tail = fmt.Sprintf(" %3d%% ETA %s", m.percent(n, false), eta(m.size-n, avg))
+		}
+		if b.Len()+len(avgs)+len(tail) <= avail {
+			b.WriteString(avgs)
+		}
+		if barw := avail - b.Len() - len(tail) - 1; m.size >= 0 && barw >= 5 {
+			b.WriteString(" " + bar(n, m.size, barw))
+		}
+		b.WriteString(tail)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s in %s, %s now, %s average", formatBytes(n), clock(el), formatRate(cur), formatRate(avg))
+	if m.size >= 0 {
+		fmt.Fprintf(&b, ", %d%% of %s, ETA %s", m.percent(n, false), formatBytes(m.size), eta(m.size-n, avg))
+	}
+	return b.String()
+}
+
+// summary is the body of the last line.
+func (m *meter) summary(now time.Time, n int64, err error) string {
+	el := now.Sub(m.start)
+	s := fmt.Sprintf("%s in %s, %s average", formatBytes(n), clockHundredths(el), formatRate(rate(n, el)))
+	switch {
+	case err != nil:
+		return s + ": failed: " + m.describe(err)
+	case m.size >= 0 && n < m.size:
+		return fmt.Sprintf("%s: done, short of the expected %s (%d%%)", s, formatBytes(m.size), m.percent(n, false))
+	}
+	return s + ": done"
+}
+
+func bar(n, size int64, w int) string {
+	inner := w - 2
+	fill := inner
+	if size > 0 && n < size {
+		fill = int(int64(inner) * n / size)
+	}
+	if fill >= inner {
+		return "[" + strings.Repeat("=", inner) + "]"
+	}
+	return "[" + strings.Repeat("=", fill) + ">" + strings.Repeat(" ", inner-fill-1) + "]"
+}
+
+func eta(left int64, avg float64) string {
+	if left <= 0 {
+		return clock(0)
+	}
+	if avg <= 0 {
+		return "-:--:--"
+	}
+	s := float64(left) / avg
+	if s > 1e8 {
+		return "-:--:--"
+	}
+	return clock(time.Duration(s+0.999) * time.Second)
+}
+
+// formatBytes formats n bytes for people, with three significant digits in
+// binary units: "512 B", "1.50 KiB", "15.0 MiB", "150 GiB".
+func formatBytes(n int64) string { return human(float64(n), "") }
+
+// formatRate formats bytes per second as formatBytes does, with "/s".
+func formatRate(v float64) string { return human(v, "/s") }
+
+func human(v float64, suffix string) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	i := 0
+	for (v >= 999.5 && i > 0 || v >= 1024) && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	switch {
+	case i == 0:
+		return fmt.Sprintf("%.0f B%s", v, suffix)
+	case v < 9.995:
+		return fmt.Sprintf("%.2f %s%s", v, units[i], suffix)
+	case v < 99.95:
+		return fmt.Sprintf("%.1f %s%s", v, units[i], suffix)
+	}
+	return fmt.Sprintf("%.0f %s%s", v, units[i], suffix)
+}
+
+// clock formats a duration as H:MM:SS, rounded down to the second.
+func clock(d time.Duration) string {
+	s := int64(d / time.Second)
+	return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+}
+
+// clockHundredths formats a duration as H:MM:SS.ss, rounded down.
+func clockHundredths(d time.Duration) string {
+	return fmt.Sprintf("%s.%02d", clock(d), d%time.Second/(10*time.Millisecond))
+}
