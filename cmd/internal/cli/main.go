@@ -152,7 +152,7 @@ func (m *mainRun) run(args []string, stdin io.Reader, stdout io.Writer) (int, st
 	defer sig.stop()
 	st, err := build(fs.Args(), env)
 	if err != nil {
-		sig.setStage(nil, nil, m.out == nil)
+		sig.setStage(nil, nil, nil, m.out == nil)
 		if code, line := sig.result(); code != 0 {
 			return code, line
 		}
@@ -164,7 +164,7 @@ func (m *mainRun) run(args []string, stdin io.Reader, stdout io.Writer) (int, st
 	}
 	readsStdin := st.Job == nil && (st.Source == nil || st.Stdin) && relay.IsPipe(m.in)
 	m.reads = readsStdin || st.Job != nil // a job (fpipe) may read it
-	sig.setStage(st.Undo, st.Handles, len(st.Undo) == 0 && m.out == nil)
+	sig.setStage(st.Undo, st.Handles, st.Signal, len(st.Undo) == 0 && m.out == nil)
 	err = m.runStage(ctx, st, stdin, stdout, readsStdin, sig.caught)
 	if st.Close != nil {
 		if cerr := st.Close(); err == nil {

@@ -76,8 +76,9 @@ type catcher struct {
 	built   bool           // setStage was called
 	undo    []func() error
 	handles []os.Signal
-	quiet   bool   // nothing to undo or tell: end as the signal would
-	line    string // what was printed, for the relay's note
+	forward func(os.Signal) // hands a signal of handles to the stage
+	quiet   bool            // nothing to undo or tell: end as the signal would
+	line    string          // what was printed, for the relay's note
 }
 
 // catchSignals starts catching Signals(). exit is called with 128+signal
@@ -100,7 +101,17 @@ func (c *catcher) loop() {
 			return
 		}
 		c.mu.Lock()
-		if c.sig != 0 || c.built && slices.Contains(c.handles, s) {
+		if c.sig == 0 && c.built && slices.Contains(c.handles, s) {
+			// The stage's: it may have been sent before the stage was
+			// built and only read now, so hand it over rather than
+			// trusting that the stage's own catching was in place.
+			if c.forward != nil {
+				c.forward(s)
+			}
+			c.mu.Unlock()
+			continue
+		}
+		if c.sig != 0 {
 			c.mu.Unlock()
 			continue
 		}
@@ -117,10 +128,10 @@ func (c *catcher) loop() {
 // handles itself; quiet, that the tool has nothing to undo and no pipe to
 // tell, so that a signal ends it without a message, as it ends cat. A
 // signal caught before is acted on now.
-func (c *catcher) setStage(undo []func() error, handles []os.Signal, quiet bool) {
+func (c *catcher) setStage(undo []func() error, handles []os.Signal, forward func(os.Signal), quiet bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.built, c.undo, c.handles, c.quiet = true, undo, handles, quiet
+	c.built, c.undo, c.handles, c.forward, c.quiet = true, undo, handles, forward, quiet
 	if c.sig != 0 {
 		c.stopLocked()
 	}

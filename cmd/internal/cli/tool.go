@@ -63,6 +63,12 @@ type Stage struct {
 	// Handles lists signals the stage handles itself (frate --rate-file
 	// reloads on SIGHUP); once the stage is built, Main leaves them to it.
 	Handles []os.Signal
+	// Signal, when set, is how Main hands the stage a signal of Handles
+	// that it caught once the stage was built (fpipe stops its pipeline).
+	// Main caught every signal since before the stage was built, so a
+	// stage that relies on Signal loses none sent in between, as it would
+	// with a signal.Notify of its own. It must not block.
+	Signal func(os.Signal)
 }
 
 // UsageError is a mistake in the command line: exit status 2.

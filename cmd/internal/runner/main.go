@@ -83,9 +83,20 @@ func define(fs *pflag.FlagSet) cli.Build {
 		if err != nil {
 			return nil, &cli.UsageError{Err: err}
 		}
+		// The pipeline handles every fatal signal itself; the command
+		// line's catcher, which has caught them since before this stage was
+		// built, hands them over (a signal.Notify of the pipeline's own
+		// would miss one sent before it and read late by the catcher).
+		sigs := make(chan os.Signal, 1)
+		forward := func(s os.Signal) {
+			select {
+			case sigs <- s:
+			default: // one is pending already: the pipeline is stopping
+			}
+		}
 		job := func(ctx context.Context) error {
 			stderr := &lastLine{w: env.Stderr}
-			p := &pipeline{opts: *o, stdin: cli.CheckedStdin(ctx, env.Stdin), stdout: env.Stdout, stderr: stderr}
+			p := &pipeline{opts: *o, stdin: cli.CheckedStdin(ctx, env.Stdin), stdout: env.Stdout, stderr: stderr, sigs: sigs}
 			if code := p.run(cmds); code != cli.ExitOK {
 				why := stderr.line()
 				if why == "" {
@@ -95,7 +106,7 @@ func define(fs *pflag.FlagSet) cli.Build {
 			}
 			return nil
 		}
-		return &cli.Stage{Job: job, Handles: cli.Signals()}, nil
+		return &cli.Stage{Job: job, Handles: cli.Signals(), Signal: forward}, nil
 	}
 }
 

@@ -56,6 +56,10 @@ type pipeline struct {
 	closers  []io.Closer // pipe ends the parent holds, closed on failure
 	mu       sync.Mutex
 	finished chan struct{} // closed when every stage has ended
+	// sigs, when set, receives the fatal signals from the command line's
+	// catcher (cli.Stage.Signal), which caught them since before the
+	// pipeline was built; when nil, run catches them itself.
+	sigs chan os.Signal
 }
 
 func (p *pipeline) run(cmds []Command) int {
@@ -71,9 +75,12 @@ func (p *pipeline) run(cmds []Command) int {
 	}
 
 	// Catch signals before anything is created that a signal must undo.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, cli.Signals()...)
-	defer signal.Stop(sigs)
+	sigs := p.sigs
+	if sigs == nil {
+		sigs = make(chan os.Signal, 1)
+		signal.Notify(sigs, cli.Signals()...)
+		defer signal.Stop(sigs)
+	}
 
 	if code := p.build(); code != cli.ExitOK {
 		p.undoAll()
