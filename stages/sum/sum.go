@@ -292,12 +292,11 @@ type Writer struct {
 }
 
 var (
-	_ io.WriteCloser     = (*Writer)(nil)
-	_ io.ReaderFrom      = (*Writer)(nil)
-	_ stages.Committer   = (*Writer)(nil)
-	_ io.ReadCloser      = (*Reader)(nil)
-	_ stages.Committer   = (*Reader)(nil)
-	_ stages.WriteFilter = Filter()
+	_ io.WriteCloser   = (*Writer)(nil)
+	_ io.ReaderFrom    = (*Writer)(nil)
+	_ stages.Committer = (*Writer)(nil)
+	_ io.ReadCloser    = (*Reader)(nil)
+	_ stages.Committer = (*Reader)(nil)
 )
 
 // NewWriter returns a Writer that passes everything to dst. It fails only
@@ -358,10 +357,17 @@ func (w *Writer) CloseWithError(err error) error {
 	return nil
 }
 
-// Filter returns the stage as a stages.WriteFilter: each call builds a new
-// Writer with opts. NewWriter's option errors are returned by the filter.
-func Filter(opts ...Option) stages.WriteFilter {
-	return func(dst io.Writer) (io.WriteCloser, error) { return NewWriter(dst, opts...) }
+// Filter returns the stage as a stages.Filter named "sum", for a
+// stages.Chain: each time the chain is built, a Writer with opts wraps the
+// stage after it (Reader is set too, for a caller that wants the stage as
+// a reader). An invalid option fails the chain's Run. Set the result's
+// Name to name the stage otherwise in errors.
+func Filter(opts ...Option) stages.Filter {
+	return stages.Filter{
+		Name:   "sum",
+		Writer: func(dst io.Writer) (io.WriteCloser, error) { return NewWriter(dst, opts...) },
+		Reader: func(src io.Reader) (io.ReadCloser, error) { return NewReader(src, opts...) },
+	}
 }
 
 // Reader is the reader side of the stage: reading it reads the reader it
