@@ -31,11 +31,11 @@ type config struct {
 func Algorithms(a ...Algorithm) Option {
 	return func(c *config) error {
 		if len(a) == 0 {
-			return errors.New("sum: no algorithm")
+			return errors.New("no algorithm")
 		}
 		for _, x := range a {
 			if !x.Valid() {
-				return fmt.Errorf("sum: invalid algorithm %v", x)
+				return fmt.Errorf("invalid algorithm %v", x)
 			}
 		}
 		c.algos = slices.Compact(slices.Clone(a))
@@ -61,7 +61,7 @@ func Expect(sums ...Sum) Option {
 	return func(c *config) error {
 		for _, s := range sums {
 			if !s.Algorithm.Valid() || len(s.Digest) != s.Algorithm.Size() {
-				return fmt.Errorf("sum: expected %v digest has %d bytes", s.Algorithm, len(s.Digest))
+				return fmt.Errorf("expected %v digest has %d bytes", s.Algorithm, len(s.Digest))
 			}
 		}
 		c.expect = append(c.expect, sums...)
@@ -82,7 +82,7 @@ func Output(s stages.Sink) Option {
 func BufferSize(n int) Option {
 	return func(c *config) error {
 		if n < 4<<10 {
-			return fmt.Errorf("sum: buffer size %d is below 4KiB", n)
+			return fmt.Errorf("buffer size %d is below 4KiB", n)
 		}
 		c.bufSize = n
 		return nil
@@ -109,7 +109,7 @@ func (e *MismatchError) Error() string {
 }
 
 // ErrNotFinished is Commit's error when the stream did not end cleanly.
-var ErrNotFinished = errors.New("sum: stream did not end cleanly; nothing committed")
+var ErrNotFinished = errors.New("stream did not end cleanly; nothing committed")
 
 // core is what Writer and Reader share: the hashes, the end of stream, the
 // publication of the lines.
