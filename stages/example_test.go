@@ -160,8 +160,8 @@ func ExampleRun_mixed() {
 	// 9460dcc7f5d803d057ec7e81a7dacf8c3ae96240eef9eb3f278fe61dbf221932  text
 }
 
-// backup is the README's example: db.dump compressed into backup.gz with
-// its sum file, both or neither.
+// backup is the README's example: dump compressed into dest, with its
+// sum file dest.sha256, both or neither.
 func backup(ctx context.Context, dump, dest string) error {
 	src, err := read.NewReader([]string{dump})
 	if err != nil {
@@ -177,7 +177,7 @@ func backup(ctx context.Context, dump, dest string) error {
 		sums.Abort()
 		return err
 	}
-	// Run commits backup.gz and its sum file only if every stage succeeded;
+	// Run commits dest and its sum file only if every stage succeeded;
 	// otherwise it aborts both and the old files stay as they were.
 	_, err = stages.Run(ctx, stages.Chain{
 		Source: src,
