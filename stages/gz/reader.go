@@ -31,7 +31,7 @@ type readerConfig struct {
 func ReadThreads(n int) ReaderOption {
 	return func(c *readerConfig) error {
 		if n < 1 || n > 1024 {
-			return fmt.Errorf("gz: threads %d out of range 1-1024", n)
+			return fmt.Errorf("threads %d out of range 1-1024", n)
 		}
 		c.threads = n
 		return nil

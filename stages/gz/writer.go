@@ -352,7 +352,7 @@ func (z *Writer) compressMember(b *block) {
 		binary.LittleEndian.PutUint32(t[4:], uint32(len(b.in)))
 		b.out.Write(t[:])
 		if b.out.Len() > math.MaxUint32 {
-			err = fmt.Errorf("gz: member of %d bytes: too long for its header", b.out.Len())
+			err = fmt.Errorf("member of %d bytes: too long for its header", b.out.Len())
 		} else {
 			hdr = memberHeader(z.cfg.level, uint32(b.out.Len()))
 			copy(b.out.Bytes(), hdr[:])
