@@ -195,13 +195,29 @@ func TestRunCancelPrompt(t *testing.T) {
 		// after is how long what Run leaves behind may take to end.
 		after time.Duration
 	}{
+		// The throttle is interrupted (stages.Interrupter): nothing goes on
+		// once Run returned, though one piece at 1 KiB/s takes a second.
 		{"throttled writer filter", func(*recSink) (stages.Chain, <-chan struct{}) {
 			// 8 MiB at 1 MiB/s: the whole stream would take 8 s.
 			return stages.Chain{Source: bytes.NewReader(big), Filters: []stages.Filter{throttledW(1 << 20)}}, nil
-		}, time.Second},
+		}, 300 * time.Millisecond},
+		{"slow throttled writer filter", func(*recSink) (stages.Chain, <-chan struct{}) {
+			return stages.Chain{Source: bytes.NewReader(big), Filters: []stages.Filter{throttledW(1 << 10)}}, nil
+		}, 300 * time.Millisecond},
 		{"throttled reader filter", func(*recSink) (stages.Chain, <-chan struct{}) {
 			return stages.Chain{Source: bytes.NewReader(big), Filters: []stages.Filter{throttledR(1 << 20)}}, nil
-		}, time.Second},
+		}, 300 * time.Millisecond},
+		{"slow throttled reader filter", func(*recSink) (stages.Chain, <-chan struct{}) {
+			return stages.Chain{Source: bytes.NewReader(big), Filters: []stages.Filter{throttledR(1 << 10)}}, nil
+		}, 300 * time.Millisecond},
+		// Without Interrupt, the write in progress (up to 128 KiB, half a
+		// second at 256 KiB/s) ends in the background.
+		{"throttled writer filter, not interruptible", func(*recSink) (stages.Chain, <-chan struct{}) {
+			return stages.Chain{Source: bytes.NewReader(big), Filters: []stages.Filter{{Writer: func(dst io.Writer) (io.WriteCloser, error) {
+				w, err := throttle.NewWriter(dst, 256<<10)
+				return struct{ io.WriteCloser }{w}, err // hides Interrupt
+			}}}}, nil
+		}, 2 * time.Second},
 		{"blocked sink that Abort ends", func(s *recSink) (stages.Chain, <-chan struct{}) {
 			s.block, s.abortUnblocks = true, true
 			return stages.Chain{Source: strings.NewReader("data")}, s.writing

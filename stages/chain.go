@@ -23,10 +23,11 @@ import (
 // [CancelGrace] or little more, whatever the stages do, and nothing is
 // committed. It closes c.Source if that is an io.Closer (to end a pending
 // Read), aborts the sink and every Committer (Abort may be called from any
-// goroutine), and ends the input of every reader filter with ctx.Err(). A
-// Read, Write or Close that none of these ends goes on in the background
-// after Run returned, until it returns by itself (a blocking source with
-// no Close, a sink stuck in the kernel, a writer filter that waits): the
+// goroutine), ends the input of every reader filter with ctx.Err(), and
+// interrupts every filter that is an [Interrupter]. A Read, Write or Close
+// that none of these ends goes on in the background after Run returned,
+// until it returns by itself (a blocking source with no Close, a sink
+// stuck in the kernel, a filter that waits and cannot be interrupted): the
 // copy then stops and closes the filters. A commit that began is not
 // stopped. n may then be short of what the copy moved.
 //
@@ -107,13 +108,31 @@ func (r *run) finish(ctx context.Context, err error) error {
 	return nil
 }
 
+// Interrupter is a filter stage (the writer a WriteFilter built, or the
+// reader a ReadFilter built) whose calls can be ended from another
+// goroutine, such as a stage that waits. When its context ends, [Run]
+// calls Interrupt while the copy may be inside a call of the stage: that
+// call and every later one must then return soon, with an error. Interrupt
+// is safe for concurrent use and may be called more than once; Close is
+// still called after it.
+type Interrupter interface {
+	Interrupt()
+}
+
 // cancel ends a Run whose context is done while stream still runs on done's
-// goroutine: it ends every reader filter's input and aborts the outputs,
-// which ends the writes they block, then gives the copy CancelGrace to end.
+// goroutine: it interrupts the filters that can be, ends every reader
+// filter's input and aborts the outputs, which ends the writes they block,
+// then gives the copy CancelGrace to end.
 func (r *run) cancel(cause error, done <-chan streamed) (int64, error) {
 	for _, w := range r.writers {
-		if pw, ok := unnamed(w).(*pipeWriter); ok {
+		w = unnamed(w)
+		if pw, ok := w.(*pipeWriter); ok {
 			pw.interrupt(cause)
+			if i, ok := pw.stage.(Interrupter); ok {
+				i.Interrupt()
+			}
+		} else if i, ok := w.(Interrupter); ok {
+			i.Interrupt()
 		}
 	}
 	err := r.abortOutputs(cause)

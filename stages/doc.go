@@ -41,7 +41,8 @@
 // otherwise they are aborted. When the context ends before the commit,
 // Run closes the source, aborts the outputs and returns ctx.Err() promptly
 // (within [CancelGrace] or little more), whatever the stages are doing, and
-// nothing is committed after that. The one thing it cannot end is a call
+// nothing is committed after that. A stage that waits can let Run end its
+// wait at once ([Interrupter]: the throttle does). The one thing it cannot end is a call
 // that nothing interrupts, above all a Read of a blocking source with no
 // Close: that goes on in the background after Run returned, until it
 // returns by itself, and then the copy stops. [Copy] is io.Copy that

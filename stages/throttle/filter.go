@@ -13,9 +13,8 @@ import (
 // fails the chain's Run. Set the result's Name to name the stage otherwise
 // in errors.
 //
-// stages.Run returns promptly when its context ends, even in the middle of
-// a wait; Context(ctx) with the same context also ends the wait itself, so
-// that nothing goes on after Run returned.
+// When the context of stages.Run ends, Run interrupts the stage, which ends
+// its wait at once: Context is not needed in a chain.
 func Filter(rate int64, opts ...Option) stages.Filter {
 	return stages.Filter{
 		Name: "throttle",
@@ -27,3 +26,18 @@ func Filter(rate int64, opts ...Option) stages.Filter {
 		},
 	}
 }
+
+var (
+	_ stages.Interrupter = (*Writer)(nil)
+	_ stages.Interrupter = (*Reader)(nil)
+)
+
+// Interrupt ends any wait with ErrClosed and makes later writes fail, as
+// Close does; stages.Run calls it from another goroutine when its context
+// ends.
+func (w *Writer) Interrupt() { w.l.close() }
+
+// Interrupt ends any wait with ErrClosed and makes later reads fail, as
+// Close does; stages.Run calls it from another goroutine when its context
+// ends.
+func (r *Reader) Interrupt() { r.l.close() }
