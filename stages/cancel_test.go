@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fpipe/fpipe/stages"
+	"github.com/fpipe/fpipe/stages/sink"
 	"github.com/fpipe/fpipe/stages/throttle"
 )
 
@@ -308,3 +311,50 @@ func TestRunCancelNeverCommits(t *testing.T) {
 		})
 	}
 }
+
+// With the real file sink, aborted from Run's goroutine while the copy
+// writes into it: the destination keeps its old bytes and no temporary file
+// stays behind (run with -race).
+func TestRunCancelFileSink(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "backup")
+	if err := os.WriteFile(dest, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []stages.Filter{throttledW(4 << 20), throttledR(4 << 20), upperR} {
+		t.Run(f.Name, func(t *testing.T) {
+			dst, err := sink.Create(dest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
+			defer cancel()
+			src := onlyReaderOf(bytes.Repeat([]byte("x"), 1<<20))
+			start := time.Now()
+			for range 64 { // an endless source: 64 MiB that Run never reaches the end of
+				src = io.MultiReader(src, onlyReaderOf(bytes.Repeat([]byte("x"), 1<<20)))
+			}
+			_, err = stages.Run(ctx, stages.Chain{Source: src, Filters: []stages.Filter{f}, Sink: dst})
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Run(...) = %v, want %v", err, context.DeadlineExceeded)
+			}
+			if took := time.Since(start); took > 30*time.Millisecond+prompt {
+				t.Errorf("Run returned after %v, want within %v of its deadline", took, prompt)
+			}
+			if got, err := os.ReadFile(dest); string(got) != "old" {
+				t.Errorf("destination = %q, %v, want the old bytes", got, err)
+			}
+			time.Sleep(CancelSettle)
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 1 {
+				t.Errorf("folder holds %d entries, want the destination alone", len(entries))
+			}
+		})
+	}
+}
+
+// CancelSettle is a while for what Run left behind to end.
+const CancelSettle = 200 * time.Millisecond
+
+func onlyReaderOf(b []byte) io.Reader { return unclosable{bytes.NewReader(b)} }

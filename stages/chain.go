@@ -66,6 +66,11 @@ func Run(ctx context.Context, c Chain) (n int64, err error) {
 		return s.n, r.finish(ctx, s.err)
 	case <-ctx.Done():
 	}
+	select {
+	case s := <-done: // ended together: an error of its own may have been first
+		return s.n, r.finish(ctx, s.err)
+	default:
+	}
 	return r.cancel(ctx.Err(), done)
 }
 
