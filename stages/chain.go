@@ -28,8 +28,11 @@ import (
 // that none of these ends goes on in the background after Run returned,
 // until it returns by itself (a blocking source with no Close, a sink
 // stuck in the kernel, a filter that waits and cannot be interrupted): the
-// copy then stops and closes the filters. A commit that began is not
-// stopped. n may then be short of what the copy moved.
+// copy then stops and closes the filters. Run does wait for the outputs'
+// Abort, so that nothing is left behind by its return: the file sink's
+// Abort waits for a write in progress (as closing a file does), which takes
+// as long as the disk does. A commit that began is not stopped. n may be
+// short of what the copy moved.
 //
 // Errors are wrapped in *Error with the stage's name where the chain gives
 // names.
