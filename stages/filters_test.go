@@ -8,7 +8,9 @@ import (
 
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/gz"
+	"github.com/fpipe/fpipe/stages/meter"
 	"github.com/fpipe/fpipe/stages/sum"
+	"github.com/fpipe/fpipe/stages/throttle"
 	"github.com/fpipe/fpipe/stages/zst"
 )
 
@@ -28,6 +30,8 @@ func TestFilterErrorsNamedOnce(t *testing.T) {
 		{"zst level", zst.Filter(zst.Level(99)), "zst: compression level 99 out of range 1-19"},
 		{"zst -d window", zst.DecompressFilter(zst.MaxWindow(1)), "zst: window limit 1 out of range "},
 		{"sum buffer", sum.Filter(sum.BufferSize(1)), "sum: buffer size 1 is below 4KiB"},
+		{"throttle rate", throttle.Filter(0), "throttle: rate must be at least 1 byte per second, not 0"},
+		{"meter size", meter.Filter(meter.Size(-1)), "meter: negative size -1"},
 		{"renamed", func() stages.Filter { f := gz.Filter(gz.Level(99)); f.Name = "gzip"; return f }(),
 			"gzip: compression level 99 out of range 0-9"},
 		{"unnamed", func() stages.Filter { f := zst.Filter(zst.Level(99)); f.Name = ""; return f }(),
