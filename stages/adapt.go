@@ -115,6 +115,10 @@ const pipeWriterBuffer = 256 << 10
 
 func (p *pipeWriter) Close() error { return p.CloseWithError(nil) }
 
+// interrupt ends the stage's input with err and does not wait: a Write
+// blocked on the stage returns. Safe while another goroutine writes.
+func (p *pipeWriter) interrupt(err error) { p.pw.CloseWithError(err) }
+
 // CloseWithError ends the stage's input with err (nil: a clean end) and
 // waits for the stage to finish.
 func (p *pipeWriter) CloseWithError(err error) error {

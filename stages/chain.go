@@ -4,22 +4,38 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 )
 
 // Run copies c.Source through c.Filters into c.Sink as one copy and returns
-// the number of bytes read from the source. The first error wins: every
-// filter is then closed, and the sink and every Committer filter are
-// aborted. Only when the copy and every filter's Close succeeded are the
+// the number of bytes read from the source. c.Filters[0] is next to the
+// source and the last filter next to the sink; writer and reader filters
+// may come in any order. The first error wins: every filter is then
+// closed, and the sink and every Committer filter are aborted. Only when
+// the copy and every filter's Close succeeded, and ctx is not done, are the
 // outputs committed, as one decision: the sink and then the Committer
 // filters in chain order. When two or more outputs implement [TwoPhase],
 // those are all prepared before the first is committed, and when a later
 // Commit fails, the earlier ones are rolled back. Every output with
 // TwoPhase that committed is then finished.
 //
-// Run honours ctx between chunks; when ctx is done it also closes
-// c.Source if that is an io.Closer, to unblock a pending Read, and returns
-// ctx.Err(). Errors are wrapped in *Error with the stage's name where the
-// chain gives names.
+// When ctx is done before the commit began, Run returns ctx.Err() within
+// [CancelGrace] or little more, whatever the stages do, and nothing is
+// committed. It closes c.Source if that is an io.Closer (to end a pending
+// Read), aborts the sink and every Committer (Abort may be called from any
+// goroutine), ends the input of every reader filter with ctx.Err(), and
+// interrupts every filter that is an [Interrupter]. A Read, Write or Close
+// that none of these ends goes on in the background after Run returned,
+// until it returns by itself (a blocking source with no Close, a sink
+// stuck in the kernel, a filter that waits and cannot be interrupted): the
+// copy then stops and closes the filters. Run does wait for the outputs'
+// Abort, so that nothing is left behind by its return: the file sink's
+// Abort waits for a write in progress (as closing a file does), which takes
+// as long as the disk does. A commit that began is not stopped. n may be
+// short of what the copy moved.
+//
+// Errors are wrapped in *Error with the stage's name where the chain gives
+// names.
 func Run(ctx context.Context, c Chain) (n int64, err error) {
 	if c.Source == nil || c.Sink == nil {
 		return 0, errors.New("stages: chain needs a source and a sink")
@@ -36,19 +52,106 @@ func Run(ctx context.Context, c Chain) (n int64, err error) {
 		stop := context.AfterFunc(ctx, func() { closer.Close() })
 		defer stop()
 	}
-	if n, err = r.copy(ctx); err != nil {
-		return n, r.abortAll(err)
-	}
-	if err := r.closeAll(); err != nil {
-		return n, r.abortAll(err)
+	if ctx.Done() == nil { // nothing to wait for but the copy
+		n, err := r.stream(ctx)
+		return n, r.finish(ctx, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return n, r.abortAll(err)
+		return 0, r.abortAll(err)
 	}
-	if err := r.commitAll(); err != nil {
-		return n, r.abortAll(err)
+	done := make(chan streamed, 1)
+	go func() {
+		n, err := r.stream(ctx)
+		done <- streamed{n, err}
+	}()
+	select {
+	case s := <-done:
+		return s.n, r.finish(ctx, s.err)
+	case <-ctx.Done():
 	}
-	return n, nil
+	select {
+	case s := <-done: // ended together: an error of its own may have been first
+		return s.n, r.finish(ctx, s.err)
+	default:
+	}
+	return r.cancel(ctx.Err(), done)
+}
+
+// CancelGrace is how long [Run], once its context is done and it has
+// stopped what it can, waits for the copy to end before it returns.
+const CancelGrace = 50 * time.Millisecond
+
+// streamed is what the copy and the filters' Close ended with.
+type streamed struct {
+	n   int64
+	err error
+}
+
+// stream copies the source into the stack and closes the filters, the top
+// one first; on an error it stops the filters not yet closed. It runs on
+// one goroutine, the only one that touches the filters' writers.
+func (r *run) stream(ctx context.Context) (int64, error) {
+	n, err := r.copy(ctx)
+	if err == nil {
+		err = r.closeAll()
+	}
+	if err != nil {
+		r.stopFilters(err)
+	}
+	return n, err
+}
+
+// finish decides, after stream ended with err: commit when the stream
+// ended cleanly and ctx is not done, abort otherwise.
+func (r *run) finish(ctx context.Context, err error) error {
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		err = r.commitAll()
+	}
+	if err != nil {
+		return r.abortOutputs(err)
+	}
+	return nil
+}
+
+// Interrupter is a filter stage (the writer a WriteFilter built, or the
+// reader a ReadFilter built) whose calls can be ended from another
+// goroutine, such as a stage that waits. When its context ends, [Run]
+// calls Interrupt while the copy may be inside a call of the stage: that
+// call and every later one must then return soon, with an error. Interrupt
+// is safe for concurrent use and may be called more than once; Close is
+// still called after it.
+type Interrupter interface {
+	Interrupt()
+}
+
+// cancel ends a Run whose context is done while stream still runs on done's
+// goroutine: it interrupts the filters that can be, ends every reader
+// filter's input and aborts the outputs, which ends the writes they block,
+// then gives the copy CancelGrace to end.
+func (r *run) cancel(cause error, done <-chan streamed) (int64, error) {
+	for _, w := range r.writers {
+		w = unnamed(w)
+		if pw, ok := w.(*pipeWriter); ok {
+			pw.interrupt(cause)
+			if i, ok := pw.stage.(Interrupter); ok {
+				i.Interrupt()
+			}
+		} else if i, ok := w.(Interrupter); ok {
+			i.Interrupt()
+		}
+	}
+	err := r.abortOutputs(cause)
+	t := time.NewTimer(CancelGrace)
+	defer t.Stop()
+	select {
+	case s := <-done:
+		return s.n, err
+	case <-t.C:
+		return 0, err
+	}
 }
 
 // run is one Run: the writer stack from the sink upwards.
@@ -136,13 +239,25 @@ func (r *run) closeAll() error {
 }
 
 // abortAll stops every filter not yet closed and aborts every output, and
-// returns cause with what aborting failed with.
+// returns cause with what aborting failed with. Only for the goroutine that
+// owns the filters.
 func (r *run) abortAll(cause error) error {
+	r.stopFilters(cause)
+	return r.abortOutputs(cause)
+}
+
+// stopFilters stops every filter not yet closed, telling it cause.
+func (r *run) stopFilters(cause error) {
 	for i, w := range r.writers {
 		if w != nil && !r.closed[i] {
 			closeAborted(w, cause)
 		}
 	}
+}
+
+// abortOutputs aborts the Committer filters and the sink, from any
+// goroutine, and returns cause with what aborting failed with.
+func (r *run) abortOutputs(cause error) error {
 	var errs []error
 	for _, w := range r.writers {
 		if cm, ok := committer(w); ok {
@@ -251,12 +366,7 @@ func rollback(outs []output) error {
 // closeAborted stops a writer stage after a failure elsewhere. A stage that
 // offers CloseWithError (like the adapters here) is told why.
 func closeAborted(w io.WriteCloser, cause error) {
-	switch nw := w.(type) {
-	case *namedWriter:
-		w = nw.w
-	case *namedWriterRF:
-		w = nw.w
-	}
+	w = unnamed(w)
 	if ce, ok := w.(interface{ CloseWithError(error) error }); ok {
 		ce.CloseWithError(cause)
 		return
@@ -265,18 +375,24 @@ func closeAborted(w io.WriteCloser, cause error) {
 }
 
 func committer(w io.WriteCloser) (Committer, bool) {
-	switch nw := w.(type) {
-	case *namedWriter:
-		w = nw.w
-	case *namedWriterRF:
-		w = nw.w
-	}
+	w = unnamed(w)
 	if pw, ok := w.(*pipeWriter); ok { // a reader stage
 		cm, ok := pw.stage.(Committer)
 		return cm, ok
 	}
 	cm, ok := w.(Committer)
 	return cm, ok
+}
+
+// unnamed returns the stage's own writer inside a name.
+func unnamed(w io.WriteCloser) io.WriteCloser {
+	switch nw := w.(type) {
+	case *namedWriter:
+		return nw.w
+	case *namedWriterRF:
+		return nw.w
+	}
+	return w
 }
 
 // writeSide tells Run whether a write failed, so that it does not name the

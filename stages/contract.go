@@ -71,7 +71,9 @@ type WriteFilter func(dst io.Writer) (io.WriteCloser, error)
 type ReadFilter func(src io.Reader) (io.ReadCloser, error)
 
 // Filter is one middle stage of a chain, in whichever direction is natural
-// to it. When Writer is nil, Reader is adapted with [PipeWriter].
+// to it. When Writer is nil, Reader is adapted with [PipeWriter]. Each stage
+// package has a Filter function that returns one (gz.Filter, sum.Filter,
+// ...), named after the stage family.
 type Filter struct {
 	Name   string // used in errors; empty leaves errors as they are
 	Writer WriteFilter
@@ -82,9 +84,12 @@ type Filter struct {
 type Chain struct {
 	Source     io.Reader
 	SourceName string
-	Filters    []Filter
-	Sink       Sink
-	SinkName   string
+	// Filters run in this order from the source: Filters[0] is next to
+	// the source, the last one next to the sink. Writer and reader
+	// filters mix in any order.
+	Filters  []Filter
+	Sink     Sink
+	SinkName string
 	// Buffer is the copy buffer used where no fast path applies; nil or
 	// empty means DefaultBufferSize.
 	Buffer []byte

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -160,38 +162,73 @@ func TestCopyReaderFrom(t *testing.T) {
 	t.Parallel()
 	for _, size := range []int64{0, 1, 100 << 10, 2*chunk + 123} {
 		for _, c := range copyCtxs(t) {
-			t.Run(fmt.Sprintf("%d/%s", size, c.name), func(t *testing.T) {
-				t.Parallel()
-				dst := &rfRecorder{}
-				n, err := Copy(c.ctx, dst, stagetest.OnlyReader(io.LimitReader(endless{}, size)), nil)
-				if n != size || err != nil {
-					t.Fatalf("Copy(...) = %d, %v, want %d, nil", n, err, size)
-				}
-				if dst.n != size || dst.bad != 0 {
-					t.Errorf("dst took %d bytes, %d of them wrong, want %d, 0", dst.n, dst.bad, size)
-				}
-				if dst.calls == 0 || dst.writes != 0 {
-					t.Errorf("dst: %d ReadFrom calls, %d writes, want ReadFrom only", dst.calls, dst.writes)
-				}
-				if c.ctx.Done() != nil {
-					if dst.notLimited != 0 || dst.maxN > chunk {
-						t.Errorf("dst.ReadFrom got %d readers that were no *io.LimitedReader and a limit up to %d, want chunks of at most %d", dst.notLimited, dst.maxN, chunk)
+			for _, kind := range []string{"reader", "file"} {
+				t.Run(fmt.Sprintf("%d/%s/%s", size, c.name, kind), func(t *testing.T) {
+					t.Parallel()
+					var src io.Reader = stagetest.OnlyReader(io.LimitReader(endless{}, size))
+					if kind == "file" {
+						src = xFile(t, size)
 					}
-					if want := int(size/chunk) + 1; dst.calls != want {
-						t.Errorf("dst: %d ReadFrom calls, want %d", dst.calls, want)
+					dst := &rfRecorder{}
+					n, err := Copy(c.ctx, dst, src, nil)
+					if n != size || err != nil {
+						t.Fatalf("Copy(...) = %d, %v, want %d, nil", n, err, size)
 					}
-				}
-			})
+					if dst.n != size || dst.bad != 0 {
+						t.Errorf("dst took %d bytes, %d of them wrong, want %d, 0", dst.n, dst.bad, size)
+					}
+					if dst.calls == 0 || dst.writes != 0 {
+						t.Errorf("dst: %d ReadFrom calls, %d writes, want ReadFrom only", dst.calls, dst.writes)
+					}
+					switch {
+					case c.ctx.Done() == nil:
+					case kind == "file":
+						// The form *os.File's ReadFrom recognises, a chunk at a time.
+						if dst.notLimited != 0 || dst.maxN > chunk {
+							t.Errorf("dst.ReadFrom got %d readers that were no *io.LimitedReader and a limit up to %d, want chunks of at most %d", dst.notLimited, dst.maxN, chunk)
+						}
+						if want := int(size/chunk) + 1; dst.calls != want {
+							t.Errorf("dst: %d ReadFrom calls, want %d", dst.calls, want)
+						}
+					default:
+						// No descriptor for the kernel: one call, the context
+						// checked at each read.
+						if dst.calls != 1 {
+							t.Errorf("dst: %d ReadFrom calls, want 1", dst.calls)
+						}
+					}
+				})
+			}
 		}
 	}
 }
 
-// wtSource is an io.WriterTo whose Read must not be called.
+// xFile returns a file of size bytes 'x', open for reading at its start.
+func xFile(t *testing.T, size int64) *os.File {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if _, err := io.Copy(f, io.LimitReader(endless{}, size)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// wtSource is an io.WriterTo whose Read must not be called. It can be
+// closed, so Copy may hand it the copy.
 type wtSource struct {
 	data  []byte
 	calls int
 	reads int
 }
+
+func (s *wtSource) Close() error { return nil }
 
 func (s *wtSource) Read(p []byte) (int, error) {
 	s.reads++
@@ -237,6 +274,61 @@ func TestCopyWriterTo(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// openWT is an io.WriterTo that cannot be closed.
+type openWT struct {
+	r     *bytes.Reader
+	calls int
+}
+
+func (s *openWT) Read(p []byte) (int, error) { return s.r.Read(p) }
+func (s *openWT) WriteTo(w io.Writer) (int64, error) {
+	s.calls++
+	return s.r.WriteTo(w)
+}
+
+// A source that cannot be closed cannot be stopped inside its WriteTo
+// (bytes.Reader's writes everything at once): Copy reads it, and checks
+// the context between reads.
+func TestCopyWriterToUnclosable(t *testing.T) {
+	t.Parallel()
+	in := testText(1 << 20)
+	for _, c := range copyCtxs(t) {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			src := &openWT{r: bytes.NewReader(in)}
+			var out bytes.Buffer
+			n, err := Copy(c.ctx, stagetest.OnlyWriter(&out), src, nil)
+			if n != int64(len(in)) || err != nil || !bytes.Equal(out.Bytes(), in) {
+				t.Fatalf("Copy(...) = %d, %v, want %d, nil and the source's bytes", n, err, len(in))
+			}
+			if want := c.ctx.Done() == nil; (src.calls == 1) != want {
+				t.Errorf("src: %d WriteTo calls, want WriteTo used: %t", src.calls, want)
+			}
+		})
+	}
+	for _, rf := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cancelled/ReaderFrom=%t", rf), func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			const stopAt = 200 << 10
+			sink := &stagetest.MemSink{OnWrite: func(total int) {
+				if total >= stopAt {
+					cancel()
+				}
+			}}
+			var dst io.Writer = stagetest.OnlyWriter(sink)
+			if rf {
+				dst = stagetest.MemSinkRF{MemSink: sink}
+			}
+			n, err := Copy(ctx, dst, &openWT{r: bytes.NewReader(in)}, make([]byte, 32<<10))
+			if err != context.Canceled || n < stopAt || n > stopAt+DefaultBufferSize {
+				t.Errorf("Copy(...) = %d, %v, want in [%d, %d], %v", n, err, stopAt, stopAt+DefaultBufferSize, context.Canceled)
+			}
+		})
 	}
 }
 

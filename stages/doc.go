@@ -27,9 +27,34 @@
 //
 // # Composition
 //
-// [Run] copies a source through stacked writer stages into a sink as one
-// copy. The first error wins, every stage is closed, and the sink (and every
-// Committer) is committed only when every stage finished cleanly; otherwise
-// they are aborted. Errors carry the name of the stage they came from
-// ([Error]). [Copy] is io.Copy that honours a context between chunks.
+// [Run] copies a source through stacked filters into a sink as one copy.
+// A [Chain]'s Filters run in order from the source to the sink: Filters[0]
+// is next to the source and reads (or is written) first, the last one is
+// next to the sink. Writer filters and reader filters mix freely, in any
+// order: Run stacks writer stages on the sink and adapts each reader stage
+// with [PipeWriter]. Each stage family offers a one-call Filter that goes
+// straight into Chain.Filters (gz.Filter, gz.DecompressFilter, zst.Filter,
+// zst.DecompressFilter, sum.Filter, throttle.Filter, meter.Filter).
+//
+// The first error wins, every stage is closed, and the sink (and every
+// Committer) is committed only when every stage finished cleanly;
+// otherwise they are aborted. When the context ends before the commit,
+// Run closes the source, aborts the outputs and returns ctx.Err() promptly
+// (within [CancelGrace] or little more), whatever the stages are doing, and
+// nothing is committed after that. A stage that waits can let Run end its
+// wait at once ([Interrupter]: the throttle does). The one thing it cannot end is a call
+// that nothing interrupts, above all a Read of a blocking source with no
+// Close: that goes on in the background after Run returned, until it
+// returns by itself, and then the copy stops. [Copy] is io.Copy that
+// honours a context between reads.
+//
+// # Errors
+//
+// An error carries one prefix, the name of the stage it came from ([Error],
+// from Filter.Name, Chain.SourceName and Chain.SinkName): the stage
+// packages do not prefix their own errors (a gz Writer fails with
+// "compression level 99 out of range 0-9"), and the one-call Filters name
+// their stage after its family ("gz: compression level 99 out of range
+// 0-9"); set Name to call it otherwise. Errors that name a file already
+// (*fs.PathError) need no name of their stage.
 package stages

@@ -6,10 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing/iotest"
 
 	"github.com/fpipe/fpipe/stages"
+	"github.com/fpipe/fpipe/stages/gz"
+	"github.com/fpipe/fpipe/stages/meter"
+	"github.com/fpipe/fpipe/stages/read"
+	"github.com/fpipe/fpipe/stages/sink"
+	"github.com/fpipe/fpipe/stages/sum"
+	"github.com/fpipe/fpipe/stages/throttle"
+	"github.com/fpipe/fpipe/stages/zst"
 )
 
 // memorySink is a Sink that keeps what it is given and publishes it only on
@@ -113,4 +122,98 @@ func ExamplePipe() {
 	fmt.Printf("%q %v\n", out, err)
 	// Output:
 	// "one\ntwo\n2 lines\n" <nil>
+}
+
+// Writer and reader filters mix in one chain, in any order; Filters[0] is
+// next to the source. Here, from the source on: a digest of the plain text
+// (writer), gzip (writer), gunzip (reader), a rate (writer), zstd (writer),
+// unzstd (reader) and a meter (reader), each built by its package's
+// one-call Filter. The sum line is committed only after the sink.
+func ExampleRun_mixed() {
+	var sums, log strings.Builder
+	sink := &memorySink{}
+	gunzip := gz.DecompressFilter()
+	gunzip.Name = "gunzip"
+	m := meter.Filter(meter.Output(&log))
+	m.Writer = nil // as a reader filter
+	_, err := stages.Run(context.Background(), stages.Chain{
+		Source: strings.NewReader("hello\nstreaming\nworld\n"),
+		Filters: []stages.Filter{
+			sum.Filter(sum.Name("text"), sum.Output(stages.StdoutSink(&sums))),
+			gz.Filter(gz.Level(1)),
+			gunzip,
+			throttle.Filter(64 << 20),
+			zst.Filter(),
+			zst.DecompressFilter(),
+			m,
+		},
+		Sink: sink,
+	})
+	fmt.Println(err)
+	fmt.Print(sink.published)
+	fmt.Print(sums.String())
+	// Output:
+	// <nil>
+	// hello
+	// streaming
+	// world
+	// 9460dcc7f5d803d057ec7e81a7dacf8c3ae96240eef9eb3f278fe61dbf221932  text
+}
+
+// backup is the README's example: dump compressed into dest, with its
+// sum file dest.sha256, both or neither.
+func backup(ctx context.Context, dump, dest string) error {
+	src, err := read.NewReader([]string{dump})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	sums, err := sink.Create(dest + ".sha256")
+	if err != nil {
+		return err
+	}
+	dst, err := sink.Create(dest)
+	if err != nil {
+		sums.Abort()
+		return err
+	}
+	// Run commits dest and its sum file only if every stage succeeded;
+	// otherwise it aborts both and the old files stay as they were.
+	_, err = stages.Run(ctx, stages.Chain{
+		Source: src,
+		Filters: []stages.Filter{
+			gz.Filter(gz.Level(9)),
+			sum.Filter(sum.Name(filepath.Base(dest)), sum.Output(sums)),
+		},
+		Sink: dst,
+	})
+	return err
+}
+
+// The README's example, compiled and run here.
+func Example_backup() {
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	dump := filepath.Join(dir, "db.dump")
+	if err := os.WriteFile(dump, []byte("CREATE TABLE t (x int);\n"), 0o600); err != nil {
+		panic(err)
+	}
+	dest := filepath.Join(dir, "backup.gz")
+	fmt.Println(backup(context.Background(), dump, dest))
+	line, err := os.ReadFile(dest + ".sha256")
+	fmt.Printf("%s %v\n", bytes.Fields(line)[1], err)
+
+	// A failed run keeps the last good backup and its sum file.
+	err = backup(context.Background(), filepath.Join(dir, "missing"), dest)
+	fmt.Println(strings.ReplaceAll(err.Error(), dir, "DIR"))
+	again, _ := os.ReadFile(dest + ".sha256")
+	fmt.Println(bytes.Equal(again, line))
+	// Output:
+	// <nil>
+	// backup.gz <nil>
+	// open DIR/missing: no such file or directory
+	// true
 }

@@ -321,7 +321,7 @@ func TestFsumVerifyRestoreOneProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 		opts := []sum.Option{sum.Name("backup.gz"), sum.Expect(want)}
-		verify := stages.Filter{Name: "fsum --verify", Writer: sum.Filter(opts...)}
+		verify := stages.Filter{Name: "fsum --verify", Writer: sum.Filter(opts...).Writer}
 		if reader {
 			verify = stages.Filter{Name: "fsum --verify", Reader: func(r io.Reader) (io.ReadCloser, error) { return sum.NewReader(r, opts...) }}
 		}

@@ -31,7 +31,7 @@ type readerConfig struct {
 func ReadThreads(n int) ReaderOption {
 	return func(c *readerConfig) error {
 		if n < 1 || n > 1024 {
-			return fmt.Errorf("gz: threads %d out of range 1-1024", n)
+			return fmt.Errorf("threads %d out of range 1-1024", n)
 		}
 		c.threads = n
 		return nil
@@ -44,7 +44,7 @@ func ReadThreads(n int) ReaderOption {
 func MaxOutput(n int64) ReaderOption {
 	return func(c *readerConfig) error {
 		if n < 0 {
-			return fmt.Errorf("gz: negative output limit %d", n)
+			return fmt.Errorf("negative output limit %d", n)
 		}
 		c.maxOutput = n
 		return nil
@@ -56,7 +56,7 @@ func MaxOutput(n int64) ReaderOption {
 func InputBuffer(n int) ReaderOption {
 	return func(c *readerConfig) error {
 		if n < 4<<10 || n > 16<<20 {
-			return fmt.Errorf("gz: input buffer %d out of range %d-%d", n, 4<<10, 16<<20)
+			return fmt.Errorf("input buffer %d out of range %d-%d", n, 4<<10, 16<<20)
 		}
 		c.bufSize = n
 		return nil
@@ -79,7 +79,7 @@ var (
 	ErrTrailing        = errors.New("trailing garbage after gzip data")
 	ErrTooLarge        = errors.New("output exceeds the limit")
 	// ErrReadClosed is returned by a Read after Close.
-	ErrReadClosed = errors.New("gz: read after close")
+	ErrReadClosed = errors.New("read after close")
 )
 
 type truncated struct{}

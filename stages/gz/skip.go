@@ -14,7 +14,7 @@ import (
 // Other data is decoded and discarded.
 func (z *Reader) Skip(n int64) (int64, error) {
 	if n < 0 {
-		return 0, errors.New("gz: negative skip")
+		return 0, errors.New("negative skip")
 	}
 	var buf []byte
 	left := n

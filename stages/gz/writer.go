@@ -39,7 +39,7 @@ type writerConfig struct {
 func Level(n int) Option {
 	return func(c *writerConfig) error {
 		if n < 0 || n > 9 {
-			return fmt.Errorf("gz: compression level %d out of range 0-9", n)
+			return fmt.Errorf("compression level %d out of range 0-9", n)
 		}
 		c.level = n
 		return nil
@@ -52,10 +52,10 @@ func Level(n int) Option {
 func Threads(n int) Option {
 	return func(c *writerConfig) error {
 		if n < 1 {
-			return fmt.Errorf("gz: threads %d: need at least 1", n)
+			return fmt.Errorf("threads %d: need at least 1", n)
 		}
 		if n > 1024 {
-			return fmt.Errorf("gz: threads %d: at most 1024", n)
+			return fmt.Errorf("threads %d: at most 1024", n)
 		}
 		c.threads = n
 		return nil
@@ -71,7 +71,7 @@ func Threads(n int) Option {
 func BlockSize(n int) Option {
 	return func(c *writerConfig) error {
 		if n < MinBlockSize || n > MaxBlockSize {
-			return fmt.Errorf("gz: block size %d out of range %d-%d", n, MinBlockSize, MaxBlockSize)
+			return fmt.Errorf("block size %d out of range %d-%d", n, MinBlockSize, MaxBlockSize)
 		}
 		c.blockSize = n
 		return nil
@@ -180,7 +180,7 @@ func memberHeader(level int, n uint32) [memberHeaderLen]byte {
 }
 
 // ErrClosed is returned by a Write after Close.
-var ErrClosed = errors.New("gz: write after close")
+var ErrClosed = errors.New("write after close")
 
 // NewWriter returns a Writer that writes gzip data to w. It fails only on
 // an invalid option. Close must be called to finish the stream; it does not
@@ -352,7 +352,7 @@ func (z *Writer) compressMember(b *block) {
 		binary.LittleEndian.PutUint32(t[4:], uint32(len(b.in)))
 		b.out.Write(t[:])
 		if b.out.Len() > math.MaxUint32 {
-			err = fmt.Errorf("gz: member of %d bytes: too long for its header", b.out.Len())
+			err = fmt.Errorf("member of %d bytes: too long for its header", b.out.Len())
 		} else {
 			hdr = memberHeader(z.cfg.level, uint32(b.out.Len()))
 			copy(b.out.Bytes(), hdr[:])

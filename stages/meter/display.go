@@ -1,7 +1,6 @@
 package meter
 
 import (
-	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -33,7 +32,7 @@ type sample struct {
 func newMeter(opts []Option) (*meter, error) {
 	c, err := apply(opts)
 	if err != nil {
-		return nil, fmt.Errorf("meter: %w", err)
+		return nil, err
 	}
 	m := &meter{config: c}
 	if m.out == nil {

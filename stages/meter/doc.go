@@ -30,8 +30,8 @@
 //
 // # Options
 //
-// The constructors refuse invalid options with an error that starts with
-// "meter: ". [Check] says the same without building a meter or starting its
-// goroutine, and without the prefix, for a command line to report in its
-// own name.
+// The constructors refuse invalid options with an error that names the
+// problem and not the package (a chain names the stage; see package
+// stages). [Check] says the same without building a meter or starting its
+// goroutine, for a command line to report in its own name.
 package meter

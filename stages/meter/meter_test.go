@@ -373,11 +373,11 @@ func TestOptions(t *testing.T) {
 		"buffer 0":     {BufferSize(0), "buffer size must be at least 1, not 0"},
 		"negative int": {Interval(-time.Second), "interval must be positive, not -1s"},
 	} {
-		if _, err := NewWriter(io.Discard, c.o); err == nil || err.Error() != "meter: "+c.want {
-			t.Errorf("%s: NewWriter error = %v, want %q", name, err, "meter: "+c.want)
+		if _, err := NewWriter(io.Discard, c.o); err == nil || err.Error() != c.want {
+			t.Errorf("%s: NewWriter error = %v, want %q", name, err, c.want)
 		}
-		if _, err := NewReader(strings.NewReader(""), c.o); err == nil || err.Error() != "meter: "+c.want {
-			t.Errorf("%s: NewReader error = %v, want %q", name, err, "meter: "+c.want)
+		if _, err := NewReader(strings.NewReader(""), c.o); err == nil || err.Error() != c.want {
+			t.Errorf("%s: NewReader error = %v, want %q", name, err, c.want)
 		}
 		if err := Check(Show(Lines), c.o, Size(1)); err == nil || err.Error() != c.want {
 			t.Errorf("%s: Check = %v, want %q", name, err, c.want)

@@ -126,9 +126,9 @@ func BufferSize(n int) Option {
 }
 
 // Check reports whether opts are valid: nil when NewWriter and NewReader
-// would accept them, else the first problem, worded without the "meter: "
-// that the constructors' errors start with, so that a command-line tool can
-// report it as a usage error in its own name.
+// would accept them, else the first problem, the error the constructors
+// would return, so that a command-line tool can report it as a usage error
+// in its own name.
 func Check(opts ...Option) error {
 	_, err := apply(opts)
 	return err

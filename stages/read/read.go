@@ -25,7 +25,7 @@ type Option func(*Reader) error
 func Offset(n int64) Option {
 	return func(r *Reader) error {
 		if n < 0 {
-			return fmt.Errorf("read: negative offset %d", n)
+			return fmt.Errorf("negative offset %d", n)
 		}
 		r.offset = n
 		return nil
@@ -37,7 +37,7 @@ func Offset(n int64) Option {
 func Length(n int64) Option {
 	return func(r *Reader) error {
 		if n < 0 {
-			return fmt.Errorf("read: negative length %d", n)
+			return fmt.Errorf("negative length %d", n)
 		}
 		r.remaining = n
 		return nil
@@ -76,7 +76,7 @@ func NotSameAs(out fs.FileInfo) Option {
 func Buffer(size int) Option {
 	return func(r *Reader) error {
 		if size <= 0 {
-			return fmt.Errorf("read: buffer size %d is not positive", size)
+			return fmt.Errorf("buffer size %d is not positive", size)
 		}
 		r.bufSize = size
 		return nil

@@ -628,10 +628,10 @@ func TestOptions(t *testing.T) {
 		opt  read.Option
 		want string
 	}{
-		{"negative offset", read.Offset(-1), "read: negative offset -1"},
-		{"negative length", read.Length(-5), "read: negative length -5"},
-		{"zero buffer", read.Buffer(0), "read: buffer size 0 is not positive"},
-		{"negative buffer", read.Buffer(-1), "read: buffer size -1 is not positive"},
+		{"negative offset", read.Offset(-1), "negative offset -1"},
+		{"negative length", read.Length(-5), "negative length -5"},
+		{"zero buffer", read.Buffer(0), "buffer size 0 is not positive"},
+		{"negative buffer", read.Buffer(-1), "buffer size -1 is not positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

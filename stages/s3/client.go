@@ -37,7 +37,7 @@ type ClientOption func(*Client) error
 func Attempts(n int) ClientOption {
 	return func(c *Client) error {
 		if n < 1 {
-			return fmt.Errorf("s3: attempts %d: want at least 1", n)
+			return fmt.Errorf("attempts %d: want at least 1", n)
 		}
 		c.attempts = n
 		return nil
@@ -50,7 +50,7 @@ func Attempts(n int) ClientOption {
 func Backoff(first, max time.Duration) ClientOption {
 	return func(c *Client) error {
 		if first <= 0 || max < first {
-			return fmt.Errorf("s3: backoff %v, %v: want 0 < first <= max", first, max)
+			return fmt.Errorf("backoff %v, %v: want 0 < first <= max", first, max)
 		}
 		c.delay, c.maxDelay = first, max
 		return nil
@@ -81,7 +81,7 @@ func NewClient(cfg Config, opts ...ClientOption) (*Client, error) {
 	if cfg.Endpoint != "" {
 		u, err := url.Parse(cfg.Endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("s3: endpoint %q: not an http or https URL", redactURL(cfg.Endpoint))
+			return nil, fmt.Errorf("endpoint %q: not an http or https URL", redactURL(cfg.Endpoint))
 		}
 		u.User = nil
 		c.base = u

@@ -18,7 +18,7 @@ type ReadOption func(*Reader) error
 func Offset(n int64) ReadOption {
 	return func(r *Reader) error {
 		if n < 0 {
-			return fmt.Errorf("s3: offset %d: negative", n)
+			return fmt.Errorf("offset %d: negative", n)
 		}
 		r.pos = n
 		return nil
@@ -29,7 +29,7 @@ func Offset(n int64) ReadOption {
 func Length(n int64) ReadOption {
 	return func(r *Reader) error {
 		if n < 0 {
-			return fmt.Errorf("s3: length %d: negative", n)
+			return fmt.Errorf("length %d: negative", n)
 		}
 		r.length = n
 		return nil

@@ -30,7 +30,7 @@ type Option func(*Writer) error
 func BufferMemory(n int64) Option {
 	return func(w *Writer) error {
 		if n < MinBufferMemory {
-			return fmt.Errorf("s3: buffer memory %d: want at least %d", n, MinBufferMemory)
+			return fmt.Errorf("buffer memory %d: want at least %d", n, MinBufferMemory)
 		}
 		w.pool = n
 		return nil
@@ -43,7 +43,7 @@ func BufferMemory(n int64) Option {
 func SizeHint(n int64) Option {
 	return func(w *Writer) error {
 		if n < 0 || n > 5<<40 {
-			return fmt.Errorf("s3: size hint %d: want 0 to 5 TiB", n)
+			return fmt.Errorf("size hint %d: want 0 to 5 TiB", n)
 		}
 		w.hint = n
 		return nil
@@ -55,7 +55,7 @@ func SizeHint(n int64) Option {
 func ContentType(s string) Option {
 	return func(w *Writer) error {
 		if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r > '~' }) {
-			return fmt.Errorf("s3: content type %q: want printable ASCII", s)
+			return fmt.Errorf("content type %q: want printable ASCII", s)
 		}
 		w.contentType = s
 		return nil
@@ -69,10 +69,10 @@ func Metadata(name, value string) Option {
 		if name == "" || strings.ContainsFunc(name, func(r rune) bool {
 			return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_')
 		}) {
-			return fmt.Errorf("s3: metadata name %q: want letters, digits, - and _", name)
+			return fmt.Errorf("metadata name %q: want letters, digits, - and _", name)
 		}
 		if strings.ContainsFunc(value, func(r rune) bool { return r < ' ' || r > '~' }) {
-			return fmt.Errorf("s3: metadata %s value: want printable ASCII", name)
+			return fmt.Errorf("metadata %s value: want printable ASCII", name)
 		}
 		if w.meta == nil {
 			w.meta = map[string]string{}
@@ -184,7 +184,7 @@ func Create(ctx context.Context, c *Client, bucket, key string, opts ...Option) 
 		}
 	}
 	if bucket == "" || key == "" {
-		return nil, errors.New("s3: empty bucket or key")
+		return nil, errors.New("empty bucket or key")
 	}
 	plan, err := newPlan(w.pool, w.hint)
 	if err != nil {

@@ -33,7 +33,7 @@ func Create(path string, opts ...Option) (*Writer, error) {
 		o(w)
 	}
 	if path == "" {
-		return nil, errors.New("sink: empty destination path")
+		return nil, errors.New("empty destination path")
 	}
 	if err := w.openDestination(); err != nil {
 		w.closeDir()

@@ -37,7 +37,7 @@ func Follow() Option { return func(w *Writer) error { w.follow = true; return ni
 func Mode(m fs.FileMode) Option {
 	return func(w *Writer) error {
 		if m&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != 0 {
-			return fmt.Errorf("sink: mode %v has bits other than permissions", m)
+			return fmt.Errorf("mode %v has bits other than permissions", m)
 		}
 		w.mode, w.modeSet = m, true
 		return nil

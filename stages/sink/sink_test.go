@@ -604,7 +604,7 @@ func TestRefused(t *testing.T) {
 			w, err := sink.Create(tt.path, tt.opts...)
 			want := "sink " + tt.path + ": " + tt.want
 			if tt.path == "" {
-				want = "sink: empty destination path"
+				want = "empty destination path"
 			}
 			if w != nil || err == nil || err.Error() != want {
 				t.Errorf("Create(%q) = %v, %v, want nil, %q", tt.path, w, err, want)

@@ -48,10 +48,10 @@ func ExampleNewReader() {
 func ExampleFilter() {
 	_, err := stages.Run(context.Background(), stages.Chain{
 		Source: strings.NewReader("hello\n"),
-		Filters: []stages.Filter{{Name: "fsum", Writer: sum.Filter(
+		Filters: []stages.Filter{sum.Filter(
 			sum.Name("backup"), sum.WithFormat(sum.Format{Tag: true}),
 			sum.Output(stages.StdoutSink(os.Stdout)),
-		)}},
+		)},
 		Sink: stages.StdoutSink(io.Discard),
 	})
 	fmt.Println(err)

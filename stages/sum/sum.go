@@ -31,11 +31,11 @@ type config struct {
 func Algorithms(a ...Algorithm) Option {
 	return func(c *config) error {
 		if len(a) == 0 {
-			return errors.New("sum: no algorithm")
+			return errors.New("no algorithm")
 		}
 		for _, x := range a {
 			if !x.Valid() {
-				return fmt.Errorf("sum: invalid algorithm %v", x)
+				return fmt.Errorf("invalid algorithm %v", x)
 			}
 		}
 		c.algos = slices.Compact(slices.Clone(a))
@@ -61,7 +61,7 @@ func Expect(sums ...Sum) Option {
 	return func(c *config) error {
 		for _, s := range sums {
 			if !s.Algorithm.Valid() || len(s.Digest) != s.Algorithm.Size() {
-				return fmt.Errorf("sum: expected %v digest has %d bytes", s.Algorithm, len(s.Digest))
+				return fmt.Errorf("expected %v digest has %d bytes", s.Algorithm, len(s.Digest))
 			}
 		}
 		c.expect = append(c.expect, sums...)
@@ -82,7 +82,7 @@ func Output(s stages.Sink) Option {
 func BufferSize(n int) Option {
 	return func(c *config) error {
 		if n < 4<<10 {
-			return fmt.Errorf("sum: buffer size %d is below 4KiB", n)
+			return fmt.Errorf("buffer size %d is below 4KiB", n)
 		}
 		c.bufSize = n
 		return nil
@@ -109,7 +109,7 @@ func (e *MismatchError) Error() string {
 }
 
 // ErrNotFinished is Commit's error when the stream did not end cleanly.
-var ErrNotFinished = errors.New("sum: stream did not end cleanly; nothing committed")
+var ErrNotFinished = errors.New("stream did not end cleanly; nothing committed")
 
 // core is what Writer and Reader share: the hashes, the end of stream, the
 // publication of the lines.
@@ -292,12 +292,11 @@ type Writer struct {
 }
 
 var (
-	_ io.WriteCloser     = (*Writer)(nil)
-	_ io.ReaderFrom      = (*Writer)(nil)
-	_ stages.Committer   = (*Writer)(nil)
-	_ io.ReadCloser      = (*Reader)(nil)
-	_ stages.Committer   = (*Reader)(nil)
-	_ stages.WriteFilter = Filter()
+	_ io.WriteCloser   = (*Writer)(nil)
+	_ io.ReaderFrom    = (*Writer)(nil)
+	_ stages.Committer = (*Writer)(nil)
+	_ io.ReadCloser    = (*Reader)(nil)
+	_ stages.Committer = (*Reader)(nil)
 )
 
 // NewWriter returns a Writer that passes everything to dst. It fails only
@@ -358,10 +357,17 @@ func (w *Writer) CloseWithError(err error) error {
 	return nil
 }
 
-// Filter returns the stage as a stages.WriteFilter: each call builds a new
-// Writer with opts. NewWriter's option errors are returned by the filter.
-func Filter(opts ...Option) stages.WriteFilter {
-	return func(dst io.Writer) (io.WriteCloser, error) { return NewWriter(dst, opts...) }
+// Filter returns the stage as a stages.Filter named "sum", for a
+// stages.Chain: each time the chain is built, a Writer with opts wraps the
+// stage after it (Reader is set too, for a caller that wants the stage as
+// a reader). An invalid option fails the chain's Run. Set the result's
+// Name to name the stage otherwise in errors.
+func Filter(opts ...Option) stages.Filter {
+	return stages.Filter{
+		Name:   "sum",
+		Writer: func(dst io.Writer) (io.WriteCloser, error) { return NewWriter(dst, opts...) },
+		Reader: func(src io.Reader) (io.ReadCloser, error) { return NewReader(src, opts...) },
+	}
 }
 
 // Reader is the reader side of the stage: reading it reads the reader it

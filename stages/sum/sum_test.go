@@ -465,7 +465,7 @@ func TestRunMismatchAbortsSink(t *testing.T) {
 	for _, dir := range []string{"writer", "reader"} {
 		out, sums := &stagetest.MemSink{}, &stagetest.MemSink{}
 		opts := []Option{Name("b.gz"), Expect(Sum{SHA256, bad}), Output(sums)}
-		f := stages.Filter{Writer: Filter(opts...)}
+		f := stages.Filter{Writer: Filter(opts...).Writer}
 		if dir == "reader" {
 			f = stages.Filter{Reader: func(r io.Reader) (io.ReadCloser, error) { return NewReader(r, opts...) }}
 		}

@@ -266,7 +266,7 @@ func (l *limiter) setRate(rate int64) error {
 		burst = DefaultBurst(rate)
 	}
 	if err := checkRate(rate, burst); err != nil {
-		return fmt.Errorf("throttle: %w", err)
+		return err
 	}
 	if l.started {
 		// Keep what the bucket holds now, at most the new burst.

@@ -36,9 +36,9 @@
 // # Options
 //
 // The constructors refuse an invalid rate or option with an error that
-// starts with "throttle: ". [Check] says the same without building a
-// limiter, and without the prefix, for a command line to report in its
-// own name.
+// names the problem and not the package (a chain names the stage; see
+// package stages). [Check] says the same without building a limiter, for a
+// command line to report in its own name.
 //
 // # Cost
 //

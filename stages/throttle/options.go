@@ -67,9 +67,8 @@ func BufferSize(n int) Option {
 
 // Check reports whether rate (bytes per second) and opts are valid: nil
 // when NewWriter and NewReader would accept them, else the first problem,
-// worded without the "throttle: " that the constructors' errors start with,
-// so that a command-line tool can report it as a usage error in its own
-// name. The rate and the burst must be at least 1, and a burst must last
+// the error the constructors would return, so that a command-line tool can
+// report it as a usage error in its own name. The rate and the burst must be at least 1, and a burst must last
 // less than a century at the rate.
 func Check(rate int64, opts ...Option) error {
 	_, err := apply(rate, opts)
@@ -95,7 +94,7 @@ func apply(rate int64, opts []Option) (*config, error) {
 func newConfig(rate int64, opts []Option) (*config, *limiter, error) {
 	c, err := apply(rate, opts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("throttle: %w", err)
+		return nil, nil, err
 	}
 	return c, newLimiter(rate, c.burst), nil
 }

@@ -11,7 +11,7 @@ import (
 
 // ErrClosed is returned by a Write or Read that was waiting, or that came
 // after Close.
-var ErrClosed = errors.New("throttle: closed")
+var ErrClosed = errors.New("closed")
 
 // Writer passes what is written to it on to the writer it wraps, at no
 // more than its rate. Writes and ReadFrom must come from one goroutine at a

@@ -94,8 +94,8 @@ func TestCheckRate(t *testing.T) {
 	}
 }
 
-// TestCheck: Check says what NewWriter and NewReader say, without their
-// "throttle: " prefix.
+// TestCheck: Check says what NewWriter and NewReader say, with no prefix
+// (the chain or the tool names the stage).
 func TestCheck(t *testing.T) {
 	for _, c := range []struct {
 		rate int64
@@ -120,15 +120,15 @@ func TestCheck(t *testing.T) {
 		if err == nil || err.Error() != c.want {
 			t.Errorf("Check(%d, %d options) = %v, want %q", c.rate, len(c.opts), err, c.want)
 		}
-		if _, err := NewWriter(io.Discard, c.rate, c.opts...); err == nil || err.Error() != "throttle: "+c.want {
-			t.Errorf("NewWriter(%d, %d options) = %v, want %q", c.rate, len(c.opts), err, "throttle: "+c.want)
+		if _, err := NewWriter(io.Discard, c.rate, c.opts...); err == nil || err.Error() != c.want {
+			t.Errorf("NewWriter(%d, %d options) = %v, want %q", c.rate, len(c.opts), err, c.want)
 		}
-		if _, err := NewReader(strings.NewReader(""), c.rate, c.opts...); err == nil || err.Error() != "throttle: "+c.want {
-			t.Errorf("NewReader(%d, %d options) = %v, want %q", c.rate, len(c.opts), err, "throttle: "+c.want)
+		if _, err := NewReader(strings.NewReader(""), c.rate, c.opts...); err == nil || err.Error() != c.want {
+			t.Errorf("NewReader(%d, %d options) = %v, want %q", c.rate, len(c.opts), err, c.want)
 		}
 	}
 	w, _ := NewWriter(io.Discard, 1, Burst(1))
-	if err := w.SetRate(0); err == nil || err.Error() != "throttle: rate must be at least 1 byte per second, not 0" {
+	if err := w.SetRate(0); err == nil || err.Error() != "rate must be at least 1 byte per second, not 0" {
 		t.Errorf("SetRate(0) = %v", err)
 	}
 }

@@ -48,7 +48,7 @@ const (
 func MaxWindow(n int64) ReaderOption {
 	return func(c *readerConfig) error {
 		if n < MinWindow || n > MaxWindowLimit {
-			return fmt.Errorf("zst: window limit %d out of range %d-%d", n, int64(MinWindow), int64(MaxWindowLimit))
+			return fmt.Errorf("window limit %d out of range %d-%d", n, int64(MinWindow), int64(MaxWindowLimit))
 		}
 		c.maxWindow = uint64(n)
 		return nil
@@ -71,7 +71,7 @@ func IgnoreChecksum(ignore bool) ReaderOption {
 func Concurrency(n int) ReaderOption {
 	return func(c *readerConfig) error {
 		if n < 1 || n > 16 {
-			return fmt.Errorf("zst: concurrency %d out of range 1-16", n)
+			return fmt.Errorf("concurrency %d out of range 1-16", n)
 		}
 		c.concurrency = n
 		return nil
@@ -83,7 +83,7 @@ func Concurrency(n int) ReaderOption {
 func InputBuffer(n int) ReaderOption {
 	return func(c *readerConfig) error {
 		if n < 4<<10 || n > 16<<20 {
-			return fmt.Errorf("zst: input buffer %d out of range %d-%d", n, 4<<10, 16<<20)
+			return fmt.Errorf("input buffer %d out of range %d-%d", n, 4<<10, 16<<20)
 		}
 		c.bufSize = n
 		return nil
@@ -102,7 +102,7 @@ var (
 	ErrWindow           = errors.New("window too large")
 	ErrDictionary       = errors.New("frame needs a dictionary")
 	// ErrReadClosed is returned by a Read after Close.
-	ErrReadClosed = errors.New("zst: read after close")
+	ErrReadClosed = errors.New("read after close")
 )
 
 type truncated struct{}

@@ -43,7 +43,7 @@ type writerConfig struct {
 func Level(n int) Option {
 	return func(c *writerConfig) error {
 		if n < MinLevel || n > MaxLevel {
-			return fmt.Errorf("zst: compression level %d out of range %d-%d", n, MinLevel, MaxLevel)
+			return fmt.Errorf("compression level %d out of range %d-%d", n, MinLevel, MaxLevel)
 		}
 		c.level = n
 		return nil
@@ -58,7 +58,7 @@ func Level(n int) Option {
 func Threads(n int) Option {
 	return func(c *writerConfig) error {
 		if n < 1 {
-			return fmt.Errorf("zst: threads %d: at least 1", n)
+			return fmt.Errorf("threads %d: at least 1", n)
 		}
 		c.threads = n
 		return nil
@@ -73,7 +73,7 @@ func Threads(n int) Option {
 func WindowLog(n int) Option {
 	return func(c *writerConfig) error {
 		if n < MinWindowLog || n > MaxWindowLog {
-			return fmt.Errorf("zst: window log %d out of range %d-%d", n, MinWindowLog, MaxWindowLog)
+			return fmt.Errorf("window log %d out of range %d-%d", n, MinWindowLog, MaxWindowLog)
 		}
 		c.windowLog = n
 		return nil
@@ -124,7 +124,7 @@ func encoderLevel(level int) (zstd.EncoderLevel, int) {
 const gcEvery = 256 << 20
 
 // ErrClosed is returned by a Write after Close.
-var ErrClosed = errors.New("zst: write after close")
+var ErrClosed = errors.New("write after close")
 
 // ErrAborted is the error CloseWithError(nil) leaves behind: the one
 // stages.ErrAborted, which errors.Is finds in every stage.
@@ -187,7 +187,7 @@ func NewWriter(w io.Writer, opts ...Option) (*Writer, error) {
 			zstd.WithZeroFrames(true),
 		)
 		if err != nil {
-			return nil, fmt.Errorf("zst: %w", err)
+			return nil, err
 		}
 		z.enc = enc
 		z.fr = newFrames(enc, &z.gate, c.threads)
@@ -201,7 +201,7 @@ func NewWriter(w io.Writer, opts ...Option) (*Writer, error) {
 		zstd.WithZeroFrames(true),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("zst: %w", err)
+		return nil, err
 	}
 	z.enc = enc
 	return z, nil

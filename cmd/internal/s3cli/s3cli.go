@@ -38,7 +38,11 @@ func Client(pathStyle bool) (*s3.Client, error) {
 		return nil, fmt.Errorf("s3: %w", err)
 	}
 	cfg.PathStyle = cfg.PathStyle || pathStyle
-	return s3.NewClient(cfg)
+	c, err := s3.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("s3: %w", err)
+	}
+	return c, nil
 }
 
 // Sink builds the writer for an s3:// destination; extra are the

@@ -197,10 +197,9 @@ func (f *flags) buildFilter(env *cli.Env, algos []sum.Algorithm, explicit bool) 
 		}
 		return nil, err
 	}
-	st.Filter = &stages.Filter{
-		Writer: sum.Filter(opts...),
-		Reader: func(src io.Reader) (io.ReadCloser, error) { return sum.NewReader(src, opts...) },
-	}
+	filter := sum.Filter(opts...)
+	filter.Name = "" // the tool names its errors
+	st.Filter = &filter
 	return st, nil
 }
 
