@@ -110,6 +110,7 @@ func TestReliability(t *testing.T) {
 	t.Run("outputs", relOutputs)
 	t.Run("append", relAppend)
 	t.Run("relay", relRelay)
+	t.Run("bounded", relBounded)
 }
 
 // relResult is what a run of a tool gave.

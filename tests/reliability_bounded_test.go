@@ -1,0 +1,210 @@
+package tests
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// relBounded: inputs that are not the stream (rate files, sum files,
+// pipeline texts) can neither block the stream nor make memory grow.
+func relBounded(t *testing.T) {
+	relFrateRateFile(t)
+}
+
+// relFrateRateFile: frate --rate-file whose FILE, at a reload signal, is
+// something that cannot be read quickly. frate keeps the old rate, says so,
+// and the stream and its end go on.
+func relFrateRateFile(t *testing.T) {
+	type kind struct {
+		name, injected string
+		// mk replaces the rate file rf; it may return a cleanup.
+		mk func(t *testing.T, rf string) func()
+	}
+	replace := func(t *testing.T, rf string, mk func(tmp string) error) {
+		tmp := rf + ".new"
+		if err := mk(tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, rf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kinds := []kind{
+		{"fifo-no-writer", "FILE becomes a FIFO that nobody writes to", func(t *testing.T, rf string) func() {
+			replace(t, rf, func(p string) error { return syscall.Mkfifo(p, 0o644) })
+			return nil
+		}},
+		{"fifo-silent-writer", "FILE becomes a FIFO that a writer holds open and never writes", func(t *testing.T, rf string) func() {
+			replace(t, rf, func(p string) error { return syscall.Mkfifo(p, 0o644) })
+			// O_RDWR opens a FIFO without waiting for a reader.
+			w, err := os.OpenFile(rf, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return func() { w.Close() }
+		}},
+		{"dev-zero", "FILE becomes a symbolic link to /dev/zero", func(t *testing.T, rf string) func() {
+			replace(t, rf, func(p string) error { return os.Symlink("/dev/zero", p) })
+			return nil
+		}},
+		{"directory", "FILE becomes a directory", func(t *testing.T, rf string) func() {
+			os.Remove(rf)
+			replace(t, rf, func(p string) error { return os.Mkdir(p, 0o755) })
+			return nil
+		}},
+		{"huge-line", "FILE becomes 16 MiB of digits without a newline", func(t *testing.T, rf string) func() {
+			replace(t, rf, func(p string) error { return os.WriteFile(p, bytes.Repeat([]byte("7"), 16<<20), 0o644) })
+			return nil
+		}},
+	}
+	for _, k := range kinds {
+		for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGUSR1} {
+			if !*relFull && sig == syscall.SIGUSR1 && k.name != "fifo-no-writer" {
+				continue
+			}
+			relCase(t, "frate-rate-file/"+k.name+"/"+unix.SignalName(sig), "frate --rate-file", k.injected+", then "+unix.SignalName(sig)+", then the input ends",
+				"the old rate kept and said so; every byte copied; exit 0 within seconds", func(t *testing.T) string {
+					return frateReload(t, k.mk, sig)
+				})
+		}
+	}
+	for _, k := range kinds[:3] {
+		relCase(t, "frate-rate-file/at-start/"+k.name, "frate --rate-file", k.injected+" before frate starts",
+			"refused at once (exit 1 or 2), the reason on stderr; nothing read", func(t *testing.T) string {
+				dir := t.TempDir()
+				rf := filepath.Join(dir, "rate")
+				os.WriteFile(rf, []byte("1M\n"), 0o644)
+				if undo := k.mk(t, rf); undo != nil {
+					defer undo()
+				}
+				c := exec.Command(bin("frate"), "--rate-file", rf)
+				c.Stdin = strings.NewReader("data")
+				var out, errb bytes.Buffer
+				c.Stdout, c.Stderr = &out, &errb
+				r := runTimeout(t, c, 10*time.Second)
+				if r.code != 1 && r.code != 2 || !strings.Contains(r.stderr, "frate: ") || out.Len() != 0 {
+					t.Errorf("%v, stdout %q; want exit 1 or 2 with the reason", r, out.String())
+				}
+				return r.String()
+			})
+	}
+}
+
+// frateReload runs frate --rate-file at 1 MiB/s, makes the rate file bad
+// with mk, sends sig, then ends the input.
+func frateReload(t *testing.T, mk func(t *testing.T, rf string) func(), sig syscall.Signal) string {
+	dir := t.TempDir()
+	rf := filepath.Join(dir, "rate")
+	os.WriteFile(rf, []byte("1M\n"), 0o644)
+	c := exec.Command(bin("frate"), "--rate-file", rf)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	c.Stdin = pr
+	var errb syncBuffer
+	c.Stderr = &errb
+	out, _ := c.StdoutPipe()
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pr.Close()
+	var n int64
+	copied := make(chan struct{})
+	go func() { n, _ = io.Copy(io.Discard, out); close(copied) }()
+	pw.Write([]byte("x"))
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if m, err := unreadBytes(pw); err == nil && m == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			c.Process.Kill()
+			c.Wait()
+			t.Fatal("frate does not read")
+		}
+	}
+	if undo := mk(t, rf); undo != nil {
+		defer undo()
+	}
+	c.Process.Signal(sig)
+	// The reload has happened once it said so.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(errb.String(), "keeping") && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	pw.Write(make([]byte, 9999))
+	pw.Close()
+	done := make(chan error, 1)
+	go func() { <-copied; done <- c.Wait() }()
+	var code int
+	start := time.Now()
+	select {
+	case err := <-done:
+		code = exitCode(err)
+	case <-time.After(10 * time.Second):
+		c.Process.Kill()
+		<-done
+		t.Fatalf("frate did not end 10 s after the end of its input (reload blocked); stderr %q", errb.String())
+	}
+	stderr := strings.TrimSpace(errb.String())
+	if code != 0 || n != 10000 || !strings.Contains(stderr, "keeping 1MiB/s") || strings.Count(stderr, "\n") != 0 {
+		t.Errorf("exit %d, %d bytes, stderr %q; want exit 0, 10000 bytes, one line keeping 1MiB/s", code, n, stderr)
+	}
+	return fmt.Sprintf("exit %d after %v, %d bytes; %s", code, time.Since(start).Round(10*time.Millisecond), n, stderr)
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// runTimeout runs the started-or-not command c and waits at most d; a
+// command still running then is killed and the test fails.
+func runTimeout(t *testing.T, c *exec.Cmd, d time.Duration) relResult {
+	t.Helper()
+	if c.Process == nil {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case err := <-done:
+		r := relResult{code: exitCode(err)}
+		if b, ok := c.Stderr.(*bytes.Buffer); ok {
+			r.stderr = b.String()
+		}
+		relNoPanic(t, r.stderr)
+		return r
+	case <-time.After(d):
+		c.Process.Kill()
+		<-done
+		t.Errorf("%s hung (killed after %v)", strings.Join(c.Args, " "), d)
+		return relResult{-1, "", "hung"}
+	}
+}
