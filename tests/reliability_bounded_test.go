@@ -1,12 +1,15 @@
 package tests
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +23,121 @@ import (
 // pipeline texts) can neither block the stream nor make memory grow.
 func relBounded(t *testing.T) {
 	relFrateRateFile(t)
+	relSumFiles(t)
+}
+
+// plainRSSKiB is the peak RSS budget of a plain tool (fread, fsum, frate,
+// fpv, fsink), in KiB.
+const plainRSSKiB = 8 * 1024
+
+// runRSS runs argv in dir with stdin (at most 2 minutes) under
+// /usr/bin/time and returns what it gave and its peak RSS in KiB. (The
+// rusage of a child that Go starts counts the test's own memory: the child
+// shares it until exec.)
+func runRSS(t *testing.T, dir string, stdin io.Reader, argv ...string) (relResult, int64) {
+	t.Helper()
+	if _, err := os.Stat("/usr/bin/time"); err != nil {
+		t.Skip("/usr/bin/time is missing (apt-get install time)")
+	}
+	rssFile := filepath.Join(t.TempDir(), "rss")
+	c := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", rssFile}, argv...)...)
+	c.Dir = dir
+	c.Stdin = stdin
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	r := runTimeout(t, c, 2*time.Minute)
+	r.stdout = out.String()
+	b, err := os.ReadFile(rssFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		t.Fatalf("/usr/bin/time wrote %q", b)
+	}
+	rss, err := strconv.ParseInt(f[len(f)-1], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, rss
+}
+
+// relSumFiles: fsum --verify and fsum -c with long sum files and absurd
+// lines. The sum file is streamed: peak RSS stays in the plain budget.
+func relSumFiles(t *testing.T) {
+	lines := 200_000
+	if *relFull {
+		lines = 2_000_000
+	}
+	dir := t.TempDir()
+	data := randBytes(23, 1000)
+	os.WriteFile(filepath.Join(dir, "f"), data, 0o644)
+	good := fmt.Sprintf("%x  f\n", sha256.Sum256(data))
+	gen := func(name string, line func(i int) string) {
+		fh, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := bufio.NewWriterSize(fh, 1<<20)
+		for i := range lines {
+			w.WriteString(line(i))
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		fh.Close()
+	}
+	gen("same", func(int) string { return good })
+	gen("distinct", func(i int) string {
+		if i == lines-1 {
+			return good
+		}
+		return fmt.Sprintf("%064x  other%d\n", i, i)
+	})
+	long := filepath.Join(dir, "long")
+	os.WriteFile(long, bytes.Repeat([]byte("a"), 64<<20), 0o644)
+	n := fmt.Sprintf("%d", lines)
+	// fsum -c opens and hashes a file per line: threads for the blocking
+	// calls and the garbage of each open add about 1 MiB to the plain budget,
+	// whatever the sum file's length (200,000 and 2,000,000 lines: 7.2-8.1 MiB).
+	checkRSSKiB := int64(plainRSSKiB + 1024)
+	cases := []struct {
+		name, injected string
+		args           []string
+		code           int
+		msg            string
+	}{
+		{"verify/same-name", n + " lines, all for the name --verify asks for", []string{"--verify", "same", "--name", "f"}, 1, "more than one sha256 line for f"},
+		{"verify/same-line-no-name", n + " lines, all the same, no --name", []string{"--verify", "same"}, 1, "more than one checksum line"},
+		{"verify/match-last", n + " lines, the one for --name last", []string{"--verify", "distinct", "--name", "f"}, 0, ""},
+		{"verify/64MiB-line", "one line of 64 MiB, no newline", []string{"--verify", "long", "--name", "f"}, 1, "1: line longer than 16384 bytes"},
+		{"check/same-name", n + " lines naming one file (-c --quiet)", []string{"-c", "--quiet", "same"}, 0, ""},
+		{"check/64MiB-line", "one line of 64 MiB, no newline (-c --warn)", []string{"-c", "--warn", "long"}, 1, "1: line longer than 16384 bytes"},
+	}
+	for _, c := range cases {
+		budget := int64(plainRSSKiB)
+		if c.args[0] == "-c" {
+			budget = checkRSSKiB
+		}
+		relCase(t, "fsum-"+c.name, "fsum "+c.args[0], "sum file: "+c.injected,
+			fmt.Sprintf("exit %d%s; peak RSS at most %d KiB", c.code, map[bool]string{true: ", " + c.msg}[c.msg != ""], budget), func(t *testing.T) string {
+				var stdin io.Reader
+				if c.args[0] == "--verify" {
+					stdin = bytes.NewReader(data)
+				}
+				r, rss := runRSS(t, dir, stdin, append([]string{bin("fsum")}, c.args...)...)
+				if r.code != c.code || !strings.Contains(r.stderr, c.msg) || strings.Count(r.stderr, "\n") > 2 {
+					t.Errorf("%v; want exit %d and %q", r, c.code, c.msg)
+				}
+				if c.code == 0 && c.args[0] == "--verify" && r.stdout != string(data) {
+					t.Errorf("the stream was not passed through")
+				}
+				if rss > budget {
+					t.Errorf("peak RSS %d KiB, want at most %d KiB", rss, budget)
+				}
+				return fmt.Sprintf("%v; peak RSS %d KiB", r, rss)
+			})
+	}
 }
 
 // relFrateRateFile: frate --rate-file whose FILE, at a reload signal, is
