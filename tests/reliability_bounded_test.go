@@ -24,6 +24,50 @@ import (
 func relBounded(t *testing.T) {
 	relFrateRateFile(t)
 	relSumFiles(t)
+	relPipelineText(t)
+}
+
+// relPipelineText: fpipe given a pipeline text over its limits, as an
+// argument or with -f: refused with exit 2 before it is parsed or run, in
+// bounded memory, nothing created.
+func relPipelineText(t *testing.T) {
+	const fpipeRSSKiB = 40 * 1024
+	fill := func(n int, s string) string { return strings.Repeat(s, n/len(s)+1)[:n] }
+	cases := []struct {
+		name, injected string
+		text           string
+		file           bool
+		msg            string
+	}{
+		{"file-900KB-of-stages", "-f FILE: 900,000 bytes of \"| fgz\" (150,000 commands)", "fread a" + fill(900000-len("fread a"), " | fgz"), true, "pipeline of 900000 bytes: the limit is 65536 bytes"},
+		{"file-900KB-one-word", "-f FILE: one word of 900,000 bytes", "fread " + fill(900000, "x") + " | fsink b", true, "the limit is 65536 bytes"},
+		{"file-64KiB-of-stages", "-f FILE: 65,533 bytes of \"| fgz\" (10,922 commands)", "fread a" + strings.Repeat(" | fgz", (65536-len("fread a"))/6), true, "more than 64 commands: the limit is 64"},
+		{"arg-100KB", "an argument of 100,000 bytes", "fread a | fsink b #" + fill(100000, "x"), false, "the limit is 65536 bytes"},
+		{"arg-65-stages", "65 commands", "fread a" + strings.Repeat(" | fgz", 63) + " | fsink b", false, "more than 64 commands: the limit is 64"},
+		{"arg-1025-words", "1025 words", "fread" + strings.Repeat(" a", 1023) + " | fsink b", false, "more than 1024 words: the limit is 1024"},
+	}
+	for _, c := range cases {
+		relCase(t, "fpipe-text/"+c.name, "fpipe", c.injected, fmt.Sprintf("exit 2, %q; nothing created; peak RSS at most %d KiB", c.msg, fpipeRSSKiB), func(t *testing.T) string {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "a"), []byte("data\n"), 0o644)
+			argv := []string{bin("fpipe"), c.text}
+			if c.file {
+				os.WriteFile(filepath.Join(dir, "p"), []byte(c.text), 0o644)
+				argv = []string{bin("fpipe"), "-f", "p"}
+			}
+			r, rss := runRSS(t, dir, nil, argv...)
+			if r.code != 2 || !strings.Contains(r.stderr, c.msg) || len(r.stderr) > 200 {
+				t.Errorf("%v; want exit 2 and %q in a short message", r, c.msg)
+			}
+			if rss > fpipeRSSKiB {
+				t.Errorf("peak RSS %d KiB, want at most %d KiB", rss, fpipeRSSKiB)
+			}
+			if _, err := os.Lstat(filepath.Join(dir, "b")); err == nil {
+				t.Errorf("b created")
+			}
+			return fmt.Sprintf("%v; peak RSS %d KiB", r, rss)
+		})
+	}
 }
 
 // plainRSSKiB is the peak RSS budget of a plain tool (fread, fsum, frate,
