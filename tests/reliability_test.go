@@ -111,6 +111,7 @@ func TestReliability(t *testing.T) {
 	t.Run("append", relAppend)
 	t.Run("relay", relRelay)
 	t.Run("bounded", relBounded)
+	t.Run("closedfd", relClosedFD)
 }
 
 // relResult is what a run of a tool gave.

@@ -5,6 +5,10 @@ import (
 	"os"
 
 	"github.com/fpipe/fpipe/cmd/internal/runner"
+	"github.com/fpipe/fpipe/cmd/internal/stdfd"
 )
 
-func main() { os.Exit(runner.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+func main() {
+	stdfd.Restore()
+	os.Exit(runner.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
