@@ -112,6 +112,7 @@ func TestReliability(t *testing.T) {
 	t.Run("relay", relRelay)
 	t.Run("bounded", relBounded)
 	t.Run("closedfd", relClosedFD)
+	t.Run("groups", relGroups)
 }
 
 // relResult is what a run of a tool gave.
