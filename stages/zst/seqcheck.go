@@ -119,57 +119,50 @@ func (c *seqChecker) sequences(b []byte, nbSeq int) error {
 	if !r.init(b) {
 		return errUnknown
 	}
-	llState, ok1 := r.read(c.ll.log)
-	ofState, ok2 := r.read(c.of.log)
-	mlState, ok3 := r.read(c.ml.log)
-	if !ok1 || !ok2 || !ok3 {
-		return errUnknown
-	}
+	ll, of, ml := &c.ll.cells, &c.of.cells, &c.ml.cells
+	llState := r.read(c.ll.log)
+	ofState := r.read(c.of.log)
+	mlState := r.read(c.ml.log)
 	for i := range nbSeq {
-		ofCode := c.of.cells[ofState].sym
-		mlCode := c.ml.cells[mlState].sym
-		llCode := c.ll.cells[llState].sym
-		if ofCode > 31 || mlCode > 52 || llCode > 35 {
+		o, m, l := of[ofState&511], ml[mlState&511], ll[llState&511]
+		if o.sym > 31 || m.sym > 52 || l.sym > 35 {
 			return errUnknown
 		}
-		ofExtra, ok := r.read(uint(ofCode))
-		if !ok {
-			return errUnknown
-		}
-		ov := uint64(1)<<ofCode + ofExtra
-		if _, ok := r.read(uint(mlBits[mlCode])); !ok {
-			return errUnknown
-		}
-		llExtra, ok := r.read(uint(llBits[llCode]))
-		if !ok {
-			return errUnknown
-		}
-		ll := uint64(llBase[llCode]) + llExtra
-		if err := c.offset(ov, ll); err != nil {
+		ov := uint64(1)<<o.sym + r.read(uint(o.sym))
+		// The lengths' extra bits: only whether the literals length is 0
+		// matters (code 0, the only code for 0).
+		r.read(uint(mlBits[m.sym] + llBits[l.sym]))
+		if err := c.offset(ov, l.sym == 0); err != nil {
 			return err
+		}
+		if r.overflow {
+			return errUnknown
 		}
 		if i == nbSeq-1 {
 			break
 		}
-		var okL, okM, okO bool
-		llState, okL = c.ll.next(llState, &r)
-		mlState, okM = c.ml.next(mlState, &r)
-		ofState, okO = c.of.next(ofState, &r)
-		if !okL || !okM || !okO {
-			return errUnknown
-		}
+		// The next states, in the order literals, match, offset: one read.
+		v := r.read(uint(l.bits + m.bits + o.bits))
+		ofState = uint64(o.state) + v&(1<<o.bits-1)
+		v >>= o.bits
+		mlState = uint64(m.state) + v&(1<<m.bits-1)
+		v >>= m.bits
+		llState = uint64(l.state) + v
+	}
+	if r.overflow {
+		return errUnknown
 	}
 	return nil
 }
 
 // offset applies one sequence's Offset_Value ov to the repeat offsets.
-func (c *seqChecker) offset(ov, ll uint64) error {
+func (c *seqChecker) offset(ov uint64, ll0 bool) error {
 	if ov > 3 {
 		c.rep = [3]uint64{ov - 3, c.rep[0], c.rep[1]}
 		return nil
 	}
 	idx := ov - 1
-	if ll == 0 {
+	if ll0 {
 		idx++
 	}
 	var off uint64
@@ -249,13 +242,6 @@ type fseCell struct {
 	sym   uint8
 	bits  uint8
 	state uint16 // base of the next state
-}
-
-// next moves from state s, reading the bits it needs.
-func (t *fseTable) next(s uint64, r *backReader) (uint64, bool) {
-	c := t.cells[s]
-	v, ok := r.read(uint(c.bits))
-	return uint64(c.state) + v, ok
 }
 
 // load sets the table for mode (0 predefined, 1 RLE, 2 FSE_Compressed, 3
@@ -438,12 +424,14 @@ func (r *fwdReader) read(k uint) (uint64, bool) {
 }
 
 // backReader reads a bit stream from its end, as sequences are read: the
-// next bits are the highest of the n loaded into value.
+// next bits are the highest of the n loaded into value. Reading past the
+// start gives zeros and sets overflow.
 type backReader struct {
-	b     []byte
-	off   int // b[:off] is not loaded yet
-	value uint64
-	n     uint
+	b        []byte
+	off      int // b[:off] is not loaded yet
+	value    uint64
+	n        uint
+	overflow bool
 }
 
 // init loads the end of b and skips its end mark (the highest set bit of
@@ -477,16 +465,18 @@ func (r *backReader) fill() {
 	}
 }
 
-// read returns the next k bits (k at most 32); false past the start.
-func (r *backReader) read(k uint) (uint64, bool) {
+// read returns the next k bits, k at most 56.
+func (r *backReader) read(k uint) uint64 {
 	if r.n < k {
 		r.fill()
 		if r.n < k {
-			return 0, false
+			r.overflow = true
+			r.n = 0
+			return 0
 		}
 	}
 	r.n -= k
-	return r.value >> r.n & (1<<k - 1), true
+	return r.value >> r.n & (1<<k - 1)
 }
 
 // predefTable is a predefined distribution (RFC 8878, 3.1.1.3.2.2).
