@@ -19,15 +19,15 @@ import (
 // checking the frame (the repeat offsets would be unknown). So it never
 // refuses what it does not understand; it refuses only an offset of 0.
 type seqChecker struct {
-	skip bool      // the frame is not checked (its checksum is)
-	stop bool      // the rest of the frame is not checked
+	skip bool // the frame is not checked (its checksum is)
+	stop bool // the rest of the frame is not checked
 	// For tests: blocks followed to their end, and frames given up on.
 	followed, stopped int
-	rep  [3]uint64 // repeat offsets
-	ll   fseTable
-	of   fseTable
-	ml   fseTable
-	norm [maxFSESymbols]int16
+	rep               [3]uint64 // repeat offsets
+	ll                fseTable
+	of                fseTable
+	ml                fseTable
+	norm              [maxFSESymbols]int16
 }
 
 // errOffsetZero is the only error check returns.
