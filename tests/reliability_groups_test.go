@@ -80,6 +80,43 @@ func relGroups(t *testing.T) {
 			return fmt.Sprintf("%v after %v; grandchild alive: %v", r, el.Round(10*time.Millisecond), alive)
 		})
 	}
+	relGroupsDaemon(t)
+}
+
+// relGroupsDaemon: a child that leaves a process running in the background
+// with its stderr (sh -c 'sleep 30 >/dev/null &', ssh -f) does not hold
+// fpipe up once the pipeline has ended cleanly.
+func relGroupsDaemon(t *testing.T) {
+	relCase(t, "fpipe/child-leaves-a-background-process", "fpipe", "a child starts a process in the background that keeps its stderr, then writes and exits 0",
+		"exit 0 at once (not when the background process ends); the output committed", func(t *testing.T) string {
+			dir := t.TempDir()
+			cmd := exec.Command(bin("fpipe"), `sh -c 'sleep 30 >/dev/null & echo $! > gpid; echo hi' | fsink out`)
+			cmd.Dir = dir
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+			// A file, not a buffer: the test's own Wait would wait for the
+			// background process, which inherits it.
+			errf, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer errf.Close()
+			cmd.Stderr = errf
+			start := time.Now()
+			r := runTimeout(t, cmd, 20*time.Second)
+			el := time.Since(start)
+			b, _ := os.ReadFile(errf.Name())
+			r.stderr = string(b)
+			if b, err := os.ReadFile(filepath.Join(dir, "gpid")); err == nil {
+				if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid > 0 {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+			got, _ := os.ReadFile(filepath.Join(dir, "out"))
+			if r.code != 0 || string(got) != "hi\n" || el > 10*time.Second {
+				t.Errorf("%v after %v, out %q", r, el, got)
+			}
+			return fmt.Sprintf("%v after %v; out %q", r, el.Round(10*time.Millisecond), got)
+		})
 }
 
 // processAlive reports whether pid is a process that is neither gone nor

@@ -216,7 +216,7 @@ func (p *pipeline) build() int {
 			}
 			s.proc = exec.Command(path, s.cmd.Args[1:]...)
 			s.proc.Args[0] = s.cmd.Args[0]
-			s.proc.Stderr = p.stderr
+			s.proc.Stderr = p.childStderr()
 			if p.groups {
 				s.proc.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			}
@@ -256,6 +256,19 @@ func (p *pipeline) build() int {
 		}
 	}
 	return cli.ExitOK
+}
+
+// childStderr is what children write their messages to: the file under
+// fpipe's stderr when it is wrapped (lastLine). exec copies what a child
+// writes to anything but a file through a pipe, and its Wait then waits
+// until every holder of that pipe has closed it: a grandchild left running
+// (sh -c 'sleep 60 &', ssh -f) would keep fpipe waiting after the child
+// exited, past --grace and forever.
+func (p *pipeline) childStderr() io.Writer {
+	if l, ok := p.stderr.(*lastLine); ok {
+		return l.w
+	}
+	return p.stderr
 }
 
 // waitLimit is how long fpipe waits for its stages after stopping them:
