@@ -41,7 +41,9 @@ func relPipelineText(t *testing.T) {
 	}{
 		{"file-900KB-of-stages", "-f FILE: 900,000 bytes of \"| fgz\" (150,000 commands)", "fread a" + fill(900000-len("fread a"), " | fgz"), true, "pipeline of 900000 bytes: the limit is 65536 bytes"},
 		{"file-900KB-one-word", "-f FILE: one word of 900,000 bytes", "fread " + fill(900000, "x") + " | fsink b", true, "the limit is 65536 bytes"},
-		{"file-64KiB-of-stages", "-f FILE: 65,533 bytes of \"| fgz\" (10,922 commands)", "fread a" + strings.Repeat(" | fgz", (65536-len("fread a"))/6), true, "more than 64 commands: the limit is 64"},
+		{"file-64KiB-of-stages", "-f FILE: 65,533 bytes of \"| fgz\" (10,922 commands)", "fread a" + strings.Repeat(" | fgz", (65536-len("fread a"))/6), true, "more than 1024 words: the limit is 1024"},
+		{"file-64KB-nested-arithmetic", "-f FILE: 64,998 bytes of \"$((\" (21,666 deep)", strings.Repeat("$((", 21666), true, "more than 16 of ( { $ `"},
+		{"file-64KB-nested-if", "-f FILE: 64,998 bytes of \"if \" (21,666 deep)", strings.Repeat("if ", 21666), true, "more than 1024 words"},
 		{"arg-100KB", "an argument of 100,000 bytes", "fread a | fsink b #" + fill(100000, "x"), false, "the limit is 65536 bytes"},
 		{"arg-65-stages", "65 commands", "fread a" + strings.Repeat(" | fgz", 63) + " | fsink b", false, "more than 64 commands: the limit is 64"},
 		{"arg-1025-words", "1025 words", "fread" + strings.Repeat(" a", 1023) + " | fsink b", false, "more than 1024 words: the limit is 1024"},

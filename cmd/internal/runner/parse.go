@@ -51,6 +51,9 @@ func Parse(src string) ([]Command, error) {
 	if len(src) > MaxText {
 		return nil, &SyntaxError{Msg: fmt.Sprintf("pipeline of %d bytes: the limit is %d bytes", len(src), MaxText)}
 	}
+	if err := precheck(src); err != nil {
+		return nil, err
+	}
 	f, err := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(strings.NewReader(src), "")
 	if err != nil {
 		if pe, ok := err.(syntax.ParseError); ok {
@@ -77,6 +80,65 @@ type walker struct {
 	src   string
 	cmds  []Command
 	words int
+}
+
+// maxSpecial is how many of the characters that open what fpipe refuses
+// anyway (( { $ `) precheck lets the parser see, to name the first.
+const maxSpecial = 16
+
+// precheck bounds what the shell parser is given, whose memory grows fast
+// with nesting ("$((" 64 KiB deep took 230 MB) and with words ("if " 64
+// KiB long, 70 MB): outside quotes, it counts words (a bound on the words
+// and | of a pipeline fpipe runs) and the characters that open a construct
+// fpipe refuses.
+func precheck(src string) error {
+	words, special := 0, 0
+	inWord := false
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n':
+			inWord = false
+			continue
+		case c == '#' && !inWord:
+			for i < len(src) && src[i] != '\n' {
+				i++
+			}
+			continue
+		case c == '|' || c == ';' || c == '&' || c == '<' || c == '>' || c == ')':
+			inWord = false
+			words++
+			continue
+		}
+		if !inWord {
+			words++
+			inWord = true
+		}
+		switch c {
+		case '\\':
+			i++
+		case '\'':
+			for i++; i < len(src) && src[i] != '\''; i++ {
+			}
+		case '"':
+			for i++; i < len(src) && src[i] != '"'; i++ {
+				if src[i] == '\\' {
+					i++
+				} else if src[i] == '$' || src[i] == '`' {
+					special++
+				}
+			}
+		case '(', '{', '$', '`':
+			special++
+		}
+	}
+	switch {
+	case words > MaxWords+MaxStages:
+		return &SyntaxError{Msg: fmt.Sprintf("more than %d words: the limit is %d", MaxWords, MaxWords)}
+	case special > maxSpecial:
+		return &SyntaxError{Msg: fmt.Sprintf("more than %d of ( { $ `%s", maxSpecial, only)}
+	}
+	return nil
 }
 
 func (w *walker) walkPipe(s *syntax.Stmt) error {

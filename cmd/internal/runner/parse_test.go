@@ -107,6 +107,14 @@ func TestParseLimits(t *testing.T) {
 		{"MaxWords words", words(MaxWords), 1, ""},
 		{"MaxWords+1 words", words(MaxWords + 1), 0, "1:1: more than 1024 words: the limit is 1024"},
 		{"MaxWords+1 words in 2 commands", words(MaxWords/2) + " | " + words(MaxWords/2+1), 0, "more than 1024 words"},
+		// Refused before the shell parser sees them (it took 230 MB and
+		// 70 MB for these).
+		{"$(( nested 20,000 deep", strings.Repeat("$((", 20000), 0, "more than 16 of ( { $ `"},
+		{"( nested 60,000 deep", strings.Repeat("(", 60000), 0, "more than 16 of ( { $ `"},
+		{"if nested 20,000 deep", strings.Repeat("if ", 20000), 0, "more than 1024 words"},
+		{"a 64 KiB word", "fread " + strings.Repeat("x", MaxText-6), 1, ""},
+		{"quoted blanks are not words", "fread '" + strings.Repeat(" ", 5000) + "'", 1, ""},
+		{"16 of ( { $ ` quoted", "fread '((((((((((((((((((((' \"{{{{{{{{{{{{{{{{{{{{\"", 1, ""},
 	} {
 		cmds, err := Parse(tc.src)
 		var se *SyntaxError
