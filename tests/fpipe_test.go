@@ -114,3 +114,37 @@ func TestFpipeKillChildAfterGrace(t *testing.T) {
 	}
 	checkNoTemp(t, dir)
 }
+
+// TestFpipeTerminal: run from a terminal, in its foreground, fpipe keeps its
+// children in its own process group, so that a child reading the terminal
+// is not stopped by SIGTTIN: `fpipe 'cat | fsink x'` takes what is typed.
+func TestFpipeTerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script(1) is missing (util-linux)")
+	}
+	dir := t.TempDir()
+	c := exec.Command("script", "-qec", bin("fpipe")+" 'cat | fsink x'", "/dev/null")
+	c.Dir = dir
+	in, err := c.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	c.Stdout, c.Stderr = &out, &out
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		in.Write([]byte("typed\n"))
+		time.Sleep(300 * time.Millisecond)
+		in.Write([]byte{4}) // ^D: the end of input
+		time.Sleep(2 * time.Second)
+		in.Close()
+	}()
+	r := runTimeout(t, c, 20*time.Second)
+	got, _ := os.ReadFile(filepath.Join(dir, "x"))
+	if r.code != 0 || string(got) != "typed\n" {
+		t.Errorf("exit %d, x = %q; terminal: %q", r.code, got, out.String())
+	}
+}

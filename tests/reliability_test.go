@@ -110,6 +110,9 @@ func TestReliability(t *testing.T) {
 	t.Run("outputs", relOutputs)
 	t.Run("append", relAppend)
 	t.Run("relay", relRelay)
+	t.Run("bounded", relBounded)
+	t.Run("closedfd", relClosedFD)
+	t.Run("groups", relGroups)
 	t.Run("s3", relS3)
 }
 

@@ -103,15 +103,23 @@ func Unescape(s string) (string, error) {
 	if !strings.ContainsAny(s, "\\\x00") {
 		return s, nil
 	}
-	b := make([]byte, 0, len(s))
+	b, err := appendUnescaped(make([]byte, 0, len(s)), []byte(s))
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// appendUnescaped appends s, unescaped as Unescape does, to dst.
+func appendUnescaped(dst, s []byte) ([]byte, error) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch c {
 		case 0:
-			return "", ErrBadEscape
+			return nil, ErrBadEscape
 		case '\\':
 			if i+1 == len(s) {
-				return "", ErrBadEscape
+				return nil, ErrBadEscape
 			}
 			i++
 			switch s[i] {
@@ -122,10 +130,10 @@ func Unescape(s string) (string, error) {
 			case 'r':
 				c = '\r'
 			default:
-				return "", ErrBadEscape
+				return nil, ErrBadEscape
 			}
 		}
-		b = append(b, c)
+		dst = append(dst, c)
 	}
-	return string(b), nil
+	return dst, nil
 }

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
 )
 
 // Line is one parsed line of a sum file.
@@ -41,6 +43,25 @@ type Parser struct {
 	def      Algorithm
 	only     bool
 	reversed int // -1: not known yet; 0: standard lines; 1: BSD reversed
+
+	digest []byte // the last RawLine's digest
+	name   []byte // the last RawLine's unescaped name
+}
+
+// RawLine is a parsed sum line whose Digest and Name are views of the
+// Parser's buffers or of the parsed bytes: valid until the next line is
+// parsed. Reading a sum file through RawLines allocates nothing per line.
+type RawLine struct {
+	Algorithm Algorithm
+	Digest    []byte
+	Name      []byte // unescaped
+	Tagged    bool
+	Binary    bool
+}
+
+// Line returns a copy of r that aliases nothing.
+func (r RawLine) Line() Line {
+	return Line{Algorithm: r.Algorithm, Digest: bytes.Clone(r.Digest), Name: string(r.Name), Tagged: r.Tagged, Binary: r.Binary}
 }
 
 // NewParser returns a Parser for one sum file. Untagged lines are of
@@ -58,21 +79,24 @@ func NewParser(def Algorithm, only bool) *Parser {
 // ok == false for a comment or an empty line, and ErrMalformed for a line
 // that is not a sum line. The returned Line does not alias line.
 func (p *Parser) Parse(line []byte) (l Line, ok bool, err error) {
-	l, err = p.parse(line)
+	r, err := p.parse(line)
 	if err == errSkip {
 		return Line{}, false, nil
 	}
-	return l, err == nil, err
+	if err != nil {
+		return Line{}, false, err
+	}
+	return r.Line(), true, nil
 }
 
-func (p *Parser) parse(s []byte) (Line, error) {
+func (p *Parser) parse(s []byte) (RawLine, error) {
 	if len(s) > 0 && s[0] == '#' {
-		return Line{}, errSkip
+		return RawLine{}, errSkip
 	}
 	s = bytes.TrimSuffix(s, []byte("\n"))
 	s = bytes.TrimSuffix(s, []byte("\r"))
 	if len(s) == 0 {
-		return Line{}, errSkip
+		return RawLine{}, errSkip
 	}
 	i := 0
 	for i < len(s) && isBlank(s[i]) {
@@ -95,26 +119,25 @@ func (p *Parser) parse(s []byte) (Line, error) {
 		}
 		if k < len(s) && s[k] == '(' {
 			if p.only && a != p.def {
-				return Line{}, ErrMalformed
+				return RawLine{}, ErrMalformed
 			}
-			return parseTagged(a, s[k+1:], escaped)
+			return p.parseTagged(a, s[k+1:], escaped)
 		}
 	}
 
 	a := p.def
 	n := 2 * a.Size()
 	if len(s) < n+2 || !isBlank(s[n]) {
-		return Line{}, ErrMalformed
+		return RawLine{}, ErrMalformed
 	}
-	digest, ok := decodeHex(s[:n])
-	if !ok {
-		return Line{}, ErrMalformed
+	if !p.decodeHex(s[:n]) {
+		return RawLine{}, ErrMalformed
 	}
-	l := Line{Algorithm: a, Digest: digest}
+	l := RawLine{Algorithm: a, Digest: p.digest}
 	s = s[n+1:]
 	if len(s) == 1 || (s[0] != ' ' && s[0] != '*') {
 		if p.reversed == 0 {
-			return Line{}, ErrMalformed
+			return RawLine{}, ErrMalformed
 		}
 		p.reversed = 1
 	} else if p.reversed != 1 {
@@ -122,68 +145,71 @@ func (p *Parser) parse(s []byte) (Line, error) {
 		l.Binary = s[0] == '*'
 		s = s[1:]
 	}
-	name, err := name(s, escaped)
+	name, err := p.unescapeName(s, escaped)
 	if err != nil {
-		return Line{}, err
+		return RawLine{}, err
 	}
 	l.Name = name
 	return l, nil
 }
 
 // parseTagged parses what follows "TAG (": "name) = hex".
-func parseTagged(a Algorithm, s []byte, escaped bool) (Line, error) {
+func (p *Parser) parseTagged(a Algorithm, s []byte, escaped bool) (RawLine, error) {
 	end := bytes.LastIndexByte(s, ')')
 	if end < 0 {
-		return Line{}, ErrMalformed
+		return RawLine{}, ErrMalformed
 	}
-	nm, err := name(s[:end], escaped)
+	nm, err := p.unescapeName(s[:end], escaped)
 	if err != nil {
-		return Line{}, err
+		return RawLine{}, err
 	}
 	s = s[end+1:]
 	s = bytes.TrimLeft(s, " \t")
 	if len(s) == 0 || s[0] != '=' {
-		return Line{}, ErrMalformed
+		return RawLine{}, ErrMalformed
 	}
 	s = bytes.TrimLeft(s[1:], " \t")
-	if len(s) != 2*a.Size() {
-		return Line{}, ErrMalformed
+	if len(s) != 2*a.Size() || !p.decodeHex(s) {
+		return RawLine{}, ErrMalformed
 	}
-	digest, ok := decodeHex(s)
-	if !ok {
-		return Line{}, ErrMalformed
-	}
-	return Line{Algorithm: a, Digest: digest, Name: nm, Tagged: true}, nil
+	return RawLine{Algorithm: a, Digest: p.digest, Name: nm, Tagged: true}, nil
 }
 
-func name(s []byte, escaped bool) (string, error) {
+// unescapeName returns the name s, unescaped into p.name if escaped.
+func (p *Parser) unescapeName(s []byte, escaped bool) ([]byte, error) {
 	if !escaped {
 		if bytes.IndexByte(s, 0) >= 0 {
-			return "", ErrMalformed
+			return nil, ErrMalformed
 		}
-		return string(s), nil
+		return s, nil
 	}
-	n, err := Unescape(string(s))
+	n, err := appendUnescaped(p.name[:0], s)
 	if err != nil {
-		return "", ErrMalformed
+		return nil, ErrMalformed
 	}
+	p.name = n
 	return n, nil
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
-// decodeHex decodes hex digits of either case.
-func decodeHex(s []byte) ([]byte, bool) {
-	d := make([]byte, len(s)/2)
-	if _, err := hex.Decode(d, s); err != nil || len(s)%2 != 0 {
-		return nil, false
+// decodeHex decodes hex digits of either case into p.digest.
+func (p *Parser) decodeHex(s []byte) bool {
+	if len(s)%2 != 0 {
+		return false
 	}
-	return d, true
+	p.digest = slices.Grow(p.digest[:0], len(s)/2)[:len(s)/2]
+	_, err := hex.Decode(p.digest, s)
+	return err == nil
 }
 
 // MaxLineLength is the longest sum-file line a Scanner reads; a longer
 // line is malformed. It allows a 4096-byte path with every byte escaped.
 const MaxLineLength = 16 << 10
+
+// ErrLongLine is the error for a line longer than MaxLineLength; it is
+// also ErrMalformed (errors.Is).
+var ErrLongLine = fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxLineLength)
 
 // Scanner reads the lines of a sum file one by one, with a fixed buffer.
 type Scanner struct {
@@ -200,8 +226,18 @@ func NewScanner(r io.Reader, p *Parser) *Scanner {
 
 // Next returns the next sum line. It skips comments and empty lines,
 // returns ErrMalformed (Line() tells which) for a line that is not a sum
-// line, and io.EOF at the end; any other error is the reader's, and sticks.
+// line (ErrLongLine for one longer than MaxLineLength, which is skipped
+// without being kept), and io.EOF at the end; any other error is the reader's, and sticks.
 func (s *Scanner) Next() (Line, error) {
+	r, err := s.NextRaw()
+	if err != nil {
+		return Line{}, err
+	}
+	return r.Line(), nil
+}
+
+// NextRaw is Next without a copy: the RawLine is valid until the next call.
+func (s *Scanner) NextRaw() (RawLine, error) {
 	for s.err == nil {
 		b, err := s.br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
@@ -214,7 +250,7 @@ func (s *Scanner) Next() (Line, error) {
 				break
 			}
 			s.lineNo++
-			return Line{}, ErrMalformed
+			return RawLine{}, ErrLongLine
 		}
 		if err != nil {
 			s.err = err
@@ -229,7 +265,7 @@ func (s *Scanner) Next() (Line, error) {
 		}
 		return l, perr
 	}
-	return Line{}, s.err
+	return RawLine{}, s.err
 }
 
 // Line is the number of the line that Next last returned, from 1.

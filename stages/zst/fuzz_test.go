@@ -16,7 +16,8 @@ import (
 // another of its errors first); every error is an *Error with an offset
 // inside the input; what decodes, re-encodes with the Writer and decodes
 // back to the same bytes. Seeds: the files in testdata (made by
-// zstd(1)) and the table tests' shapes. Crashers stay in testdata/fuzz.
+// zstd(1)), the table tests' shapes and zstd's golden decompression errors
+// (goldenErrors). Crashers stay in testdata/fuzz.
 func FuzzReader(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.zst"))
 	for _, name := range files {
@@ -39,6 +40,11 @@ func FuzzReader(f *testing.F) {
 	f.Add(rawFrame(0x58, []byte("raw block")))
 	f.Add(rawFrame(18<<3, []byte("big window")))
 	f.Add(cat([]byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0x58}, block(true, 1, []byte("z"), 5000)))
+	// zstd's golden decompression errors, and off0 after a good frame.
+	for _, b := range goldenErrors(f) {
+		f.Add(b)
+	}
+	f.Add(cat(hello, off0))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		const limit = 1 << 20 // windows above are refused; keeps each run small
 		got, err := unzstMax(in, 4<<20, MaxWindow(limit), InputBuffer(4096), Concurrency(2))

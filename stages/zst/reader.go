@@ -176,7 +176,9 @@ type Reader struct {
 	br     *bufio.Reader
 	dec    *zstd.Decoder
 	fr     frameReader
-	frames int // frames started, skippable ones included
+	seq    seqChecker // the sequences of the current frame
+	blk    []byte     // the compressed block being handed to the decoder
+	frames int        // frames started, skippable ones included
 	in     bool
 	err    error // sticky; io.EOF at a clean end
 	closed bool
@@ -374,6 +376,11 @@ func (z *Reader) frameHeader(off int64) error {
 		return e
 	}
 	z.fr = frameReader{z: z, start: off, left: n, checksum: fhd&(1<<2) != 0, blockMax: min(window, maxBlockSize)}
+	// A frame with a content checksum is checked by it: corruption that
+	// changes the data fails it. The sequences of a frame without one (or
+	// when checksums are ignored) are checked as the frame is read.
+	z.seq.reset()
+	z.seq.skip = z.fr.checksum && !z.cfg.ignoreCheck
 	return nil
 }
 
@@ -559,6 +566,10 @@ type frameReader struct {
 	csumOff  int64  // offset of the checksum field, once reached
 	done     bool   // everything of the frame was handed out
 	err      error
+
+	compressed bool  // the current piece is a compressed block
+	blockOff   int64 // its offset
+	hdrLeft    int   // bytes of its header not yet handed out
 }
 
 func (f *frameReader) Read(p []byte) (int, error) {
@@ -588,6 +599,11 @@ func (f *frameReader) Read(p []byte) (int, error) {
 	}
 	n, err := z.br.Read(p)
 	f.left -= n
+	if f.compressed && n > 0 {
+		if !f.keepBlock(p[:n]) {
+			return 0, io.ErrUnexpectedEOF
+		}
+	}
 	if n == 0 && err != nil {
 		if err == io.EOF {
 			f.err = errAt(z.pos(), ErrTruncated, "")
@@ -599,10 +615,32 @@ func (f *frameReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// keepBlock keeps b, the next bytes of a compressed block, and checks the
+// block's sequences once it is whole: before its last bytes reach the
+// decoder, which would otherwise decode what the check refuses. It reports
+// whether b may be handed out.
+func (f *frameReader) keepBlock(b []byte) bool {
+	z := f.z
+	h := min(f.hdrLeft, len(b))
+	f.hdrLeft -= h
+	z.blk = append(z.blk, b[h:]...)
+	if f.left > 0 {
+		return true
+	}
+	f.compressed = false
+	if err := z.seq.check(z.blk); err != nil {
+		f.err = errAt(f.start, ErrCorrupt, fmt.Sprintf("%v in the block at offset %d", err, f.blockOff))
+		f.left = 0
+		return false
+	}
+	return true
+}
+
 // block reads the header of the next block.
 func (f *frameReader) block() error {
 	z := f.z
 	off := z.pos()
+	f.compressed = false
 	b, err := z.peek(3)
 	if len(b) < 3 {
 		if err == io.EOF {
@@ -620,6 +658,11 @@ func (f *frameReader) block() error {
 		f.left = 4
 	case 2: // compressed
 		f.left = 3 + int(size)
+		f.compressed, f.blockOff, f.hdrLeft = !z.seq.skip, off, 3
+		if z.blk == nil {
+			z.blk = make([]byte, 0, maxBlockSize)
+		}
+		z.blk = z.blk[:0]
 	default:
 		return errAt(f.start, ErrCorrupt, fmt.Sprintf("reserved block type at offset %d", off))
 	}

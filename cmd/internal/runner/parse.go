@@ -34,11 +34,26 @@ func refuse(p syntax.Pos, format string, a ...any) error {
 // only says what fpipe runs, after a refusal.
 const only = "; fpipe runs simple commands joined by |"
 
+// Limits of a pipeline's text: what fpipe is given is a pipeline, not
+// data, and refusing a larger one early keeps fpipe's memory bounded.
+const (
+	MaxText   = 64 << 10 // bytes of text, comments included
+	MaxStages = 64       // commands joined by |
+	MaxWords  = 1024     // words of all the commands
+)
+
 // Parse reads a pipeline written as in sh: simple commands joined by |,
 // with sh's quoting, escapes, comments and line continuations. Everything
 // else (redirections, &&, ;, &, $(...), variables, globs, ~, braces) is
-// refused with its position.
+// refused with its position. So is a text over MaxText bytes (before it is
+// parsed), or one with more than MaxStages commands or MaxWords words.
 func Parse(src string) ([]Command, error) {
+	if len(src) > MaxText {
+		return nil, &SyntaxError{Msg: fmt.Sprintf("pipeline of %d bytes: the limit is %d bytes", len(src), MaxText)}
+	}
+	if err := precheck(src); err != nil {
+		return nil, err
+	}
 	f, err := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(strings.NewReader(src), "")
 	if err != nil {
 		if pe, ok := err.(syntax.ParseError); ok {
@@ -53,14 +68,80 @@ func Parse(src string) ([]Command, error) {
 	default:
 		return nil, refuse(f.Stmts[1].Pos(), "a second command list (after ; or a new line)%s", only)
 	}
-	var cmds []Command
-	if err := walkPipe(src, f.Stmts[0], &cmds); err != nil {
+	w := walker{src: src}
+	if err := w.walkPipe(f.Stmts[0]); err != nil {
 		return nil, err
 	}
-	return cmds, nil
+	return w.cmds, nil
 }
 
-func walkPipe(src string, s *syntax.Stmt, cmds *[]Command) error {
+// walker collects the commands of a pipeline and counts its words.
+type walker struct {
+	src   string
+	cmds  []Command
+	words int
+}
+
+// maxSpecial is how many of the characters that open what fpipe refuses
+// anyway (( { $ `) precheck lets the parser see, to name the first.
+const maxSpecial = 16
+
+// precheck bounds what the shell parser is given, whose memory grows fast
+// with nesting ("$((" 64 KiB deep took 230 MB) and with words ("if " 64
+// KiB long, 70 MB): outside quotes, it counts words (a bound on the words
+// and | of a pipeline fpipe runs) and the characters that open a construct
+// fpipe refuses.
+func precheck(src string) error {
+	words, special := 0, 0
+	inWord := false
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n':
+			inWord = false
+			continue
+		case c == '#' && !inWord:
+			for i < len(src) && src[i] != '\n' {
+				i++
+			}
+			continue
+		case c == '|' || c == ';' || c == '&' || c == '<' || c == '>' || c == ')':
+			inWord = false
+			words++
+			continue
+		}
+		if !inWord {
+			words++
+			inWord = true
+		}
+		switch c {
+		case '\\':
+			i++
+		case '\'':
+			for i++; i < len(src) && src[i] != '\''; i++ {
+			}
+		case '"':
+			for i++; i < len(src) && src[i] != '"'; i++ {
+				if src[i] == '\\' {
+					i++
+				} else if src[i] == '$' || src[i] == '`' {
+					special++
+				}
+			}
+		case '(', '{', '$', '`':
+			special++
+		}
+	}
+	switch {
+	case words > MaxWords+MaxStages:
+		return &SyntaxError{Msg: fmt.Sprintf("more than %d words: the limit is %d", MaxWords, MaxWords)}
+	case special > maxSpecial:
+		return &SyntaxError{Msg: fmt.Sprintf("more than %d of ( { $ `%s", maxSpecial, only)}
+	}
+	return nil
+}
+
+func (w *walker) walkPipe(s *syntax.Stmt) error {
 	if err := checkStmt(s); err != nil {
 		return err
 	}
@@ -69,10 +150,10 @@ func walkPipe(src string, s *syntax.Stmt, cmds *[]Command) error {
 		if c.Op != syntax.Pipe {
 			return refuse(c.OpPos, "%q%s", c.Op.String(), only)
 		}
-		if err := walkPipe(src, c.X, cmds); err != nil {
+		if err := w.walkPipe(c.X); err != nil {
 			return err
 		}
-		return walkPipe(src, c.Y, cmds)
+		return w.walkPipe(c.Y)
 	case *syntax.CallExpr:
 		if len(c.Assigns) > 0 {
 			return refuse(c.Assigns[0].Pos(), "variable assignment%s", only)
@@ -80,15 +161,21 @@ func walkPipe(src string, s *syntax.Stmt, cmds *[]Command) error {
 		if len(c.Args) == 0 {
 			return refuse(s.Pos(), "empty command%s", only)
 		}
-		cmd := Command{Text: strings.Join(strings.Fields(src[c.Pos().Offset():c.End().Offset()]), " ")}
-		for _, w := range c.Args {
-			a, err := word(w)
+		if len(w.cmds) == MaxStages {
+			return refuse(s.Pos(), "more than %d commands: the limit is %d", MaxStages, MaxStages)
+		}
+		if w.words += len(c.Args); w.words > MaxWords {
+			return refuse(s.Pos(), "more than %d words: the limit is %d", MaxWords, MaxWords)
+		}
+		cmd := Command{Text: strings.Join(strings.Fields(w.src[c.Pos().Offset():c.End().Offset()]), " ")}
+		for _, a := range c.Args {
+			v, err := word(a)
 			if err != nil {
 				return err
 			}
-			cmd.Args = append(cmd.Args, a)
+			cmd.Args = append(cmd.Args, v)
 		}
-		*cmds = append(*cmds, cmd)
+		w.cmds = append(w.cmds, cmd)
 		return nil
 	case nil:
 		return refuse(s.Pos(), "empty command%s", only)

@@ -84,8 +84,52 @@ func TestParseRefuses(t *testing.T) {
 	}
 }
 
+// TestParseLimits: a pipeline at each limit is read; one byte, command or
+// word more is refused, naming the limit.
+func TestParseLimits(t *testing.T) {
+	t.Parallel()
+	stages := func(n int) string { return "fread a" + strings.Repeat(" | fgz", n-1) }
+	words := func(n int) string { return "fread" + strings.Repeat(" w", n-1) }
+	padded := func(n int) string { // a comment fills the text to n bytes
+		s := "fread a | fsink b\n#"
+		return s + strings.Repeat("x", n-len(s))
+	}
+	for _, tc := range []struct {
+		name, src string
+		n         int    // commands when read
+		refused   string // else: the error
+	}{
+		{"MaxText bytes", padded(MaxText), 2, ""},
+		{"MaxText+1 bytes", padded(MaxText + 1), 0, "pipeline of 65537 bytes: the limit is 65536 bytes"},
+		{"1 MiB", padded(1 << 20), 0, "the limit is 65536 bytes"},
+		{"MaxStages commands", stages(MaxStages), MaxStages, ""},
+		{"MaxStages+1 commands", stages(MaxStages + 1), 0, "more than 64 commands: the limit is 64"},
+		{"MaxWords words", words(MaxWords), 1, ""},
+		{"MaxWords+1 words", words(MaxWords + 1), 0, "1:1: more than 1024 words: the limit is 1024"},
+		{"MaxWords+1 words in 2 commands", words(MaxWords/2) + " | " + words(MaxWords/2+1), 0, "more than 1024 words"},
+		// Refused before the shell parser sees them (it took 230 MB and
+		// 70 MB for these).
+		{"$(( nested 20,000 deep", strings.Repeat("$((", 20000), 0, "more than 16 of ( { $ `"},
+		{"( nested 60,000 deep", strings.Repeat("(", 60000), 0, "more than 16 of ( { $ `"},
+		{"if nested 20,000 deep", strings.Repeat("if ", 20000), 0, "more than 1024 words"},
+		{"a 64 KiB word", "fread " + strings.Repeat("x", MaxText-6), 1, ""},
+		{"quoted blanks are not words", "fread '" + strings.Repeat(" ", 5000) + "'", 1, ""},
+		{"16 of ( { $ ` quoted", "fread '((((((((((((((((((((' \"{{{{{{{{{{{{{{{{{{{{\"", 1, ""},
+	} {
+		cmds, err := Parse(tc.src)
+		var se *SyntaxError
+		switch {
+		case tc.refused == "" && (err != nil || len(cmds) != tc.n):
+			t.Errorf("%s: Parse = %d commands, %v; want %d", tc.name, len(cmds), err, tc.n)
+		case tc.refused != "" && (!errors.As(err, &se) || !strings.Contains(err.Error(), tc.refused)):
+			t.Errorf("%s: Parse = %d commands, %v; want the error %q", tc.name, len(cmds), err, tc.refused)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"fread a | fgz -9 | fsink b", `fread "a b" 'c' d\ e`, "fread a > b", "fread $X | x", "# c\nfread a \\\n | fsink b", "fread *", "a|b|c|d"} {
+	for _, s := range []string{"fread a | fgz -9 | fsink b", `fread "a b" 'c' d\ e`, "fread a > b", "fread $X | x", "# c\nfread a \\\n | fsink b", "fread *", "a|b|c|d",
+		"fread a" + strings.Repeat(" | fgz", MaxStages), "fread" + strings.Repeat(" w", MaxWords)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
@@ -95,6 +139,13 @@ func FuzzParse(f *testing.F) {
 		}
 		if len(cmds) == 0 {
 			t.Fatalf("Parse(%q) returned no commands and no error", src)
+		}
+		words := 0
+		for _, c := range cmds {
+			words += len(c.Args)
+		}
+		if len(src) > MaxText || len(cmds) > MaxStages || words > MaxWords {
+			t.Fatalf("Parse(%q): %d bytes, %d commands, %d words: over a limit", src, len(src), len(cmds), words)
 		}
 		for _, c := range cmds {
 			if len(c.Args) == 0 {

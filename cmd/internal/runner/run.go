@@ -23,6 +23,7 @@ import (
 	"github.com/fpipe/fpipe/cmd/internal/cli"
 	"github.com/fpipe/fpipe/cmd/internal/tools"
 	"github.com/fpipe/fpipe/stages"
+	"golang.org/x/sys/unix"
 )
 
 // maxPipelineFile bounds what -f reads: a pipeline, not data.
@@ -60,19 +61,16 @@ type pipeline struct {
 	// catcher (cli.Stage.Signal), which caught them since before the
 	// pipeline was built; when nil, run catches them itself.
 	sigs chan os.Signal
+
+	groups  bool      // each child leads its own process group
+	stopped time.Time // when stopAll first ran (under mu)
 }
 
 func (p *pipeline) run(cmds []Command) int {
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	defer p.cancel()
 	p.finished = make(chan struct{})
-	for i, c := range cmds {
-		s := &stage{n: i + 1, cmd: c, name: fmt.Sprintf("stage %d (%s)", i+1, c.Text), status: "ok"}
-		if t, ok := tools.All[c.Args[0]]; ok {
-			s.tool = t
-		}
-		p.stages = append(p.stages, s)
-	}
+	p.newStages(cmds)
 
 	// Catch signals before anything is created that a signal must undo.
 	sigs := p.sigs
@@ -86,24 +84,60 @@ func (p *pipeline) run(cmds []Command) int {
 		p.undoAll()
 		return code
 	}
-	last := p.stages[len(p.stages)-1]
-	if !(last.inProcess() && last.st.Sink != nil) && !p.opts.quiet {
-		fmt.Fprintf(p.stderr, "fpipe: the last stage is not fsink: its output cannot be made atomic\n")
-	}
-
+	p.warnNotAtomic()
 	p.gate = newGate()
 	var wg sync.WaitGroup
 	if err := p.start(&wg); err != nil {
 		p.gate.fail(-1, err)
 	}
 	p.gate.seal()
-
-	// A signal is acted on at once, on its own goroutine: the gate fails and
-	// every sink is told to abort (a commit under way then stops before its
-	// rename), whatever the main loop below is waiting for.
-	sigCh := make(chan syscall.Signal, 1)
-	var signaled atomic.Int32
 	defer close(p.finished)
+	sigCh, signaled := p.watchSignals(sigs)
+	var sig syscall.Signal
+	select {
+	case sig = <-sigCh:
+	case <-p.gate.settled:
+	}
+	if p.gate.err() != nil {
+		p.stopAll()
+	}
+	stuck := p.waitStages(&wg, sigCh, &sig)
+	p.killGroups()
+	if sig == 0 { // arrived as the stages ended
+		sig = syscall.Signal(signaled.Load())
+	}
+	p.closeStages(stuck)
+	return p.report(sig)
+}
+
+// newStages makes the stages of cmds: fpipe's tools in-process, the rest
+// children.
+func (p *pipeline) newStages(cmds []Command) {
+	for i, c := range cmds {
+		s := &stage{n: i + 1, cmd: c, name: fmt.Sprintf("stage %d (%s)", i+1, c.Text), status: "ok"}
+		if t, ok := tools.All[c.Args[0]]; ok {
+			s.tool = t
+		}
+		p.stages = append(p.stages, s)
+	}
+}
+
+// warnNotAtomic says once that a pipeline not ending in fsink commits
+// nothing atomically, unless -q.
+func (p *pipeline) warnNotAtomic() {
+	last := p.stages[len(p.stages)-1]
+	if !(last.inProcess() && last.st.Sink != nil) && !p.opts.quiet {
+		fmt.Fprintf(p.stderr, "fpipe: the last stage is not fsink: its output cannot be made atomic\n")
+	}
+}
+
+// watchSignals acts on a signal at once, on its own goroutine: the gate
+// fails and every sink is told to abort (a commit under way then stops
+// before its rename), whatever the main loop is waiting for. The signal is
+// then sent on the returned channel, and kept in signaled.
+func (p *pipeline) watchSignals(sigs <-chan os.Signal) (<-chan syscall.Signal, *atomic.Int32) {
+	sigCh := make(chan syscall.Signal, 1)
+	signaled := new(atomic.Int32)
 	go func() {
 		select {
 		case s := <-sigs:
@@ -115,46 +149,50 @@ func (p *pipeline) run(cmds []Command) int {
 		case <-p.finished:
 		}
 	}()
-	var sig syscall.Signal
-	select {
-	case sig = <-sigCh:
-	case <-p.gate.settled:
-	}
-	if p.gate.err() != nil {
-		p.stopAll()
-	}
+	return sigCh, signaled
+}
+
+// waitStages waits for every stage to end. After a failure or a signal
+// (kept in *sig) it waits no longer than waitLimit: a stage blocked reading
+// a FIFO or terminal that nobody writes to cannot be interrupted, and
+// everything that could commit was aborted already. It reports whether it
+// gave up.
+func (p *pipeline) waitStages(wg *sync.WaitGroup, sigCh <-chan syscall.Signal, sig *syscall.Signal) (stuck bool) {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	// After a failure, wait for the stages to end, but not forever: a stage
-	// blocked reading a FIFO or terminal that nobody writes to cannot be
-	// interrupted. Everything that could commit was aborted already.
 	var giveUp <-chan time.Time
 	if p.gate.err() != nil {
 		giveUp = time.After(p.waitLimit())
 	}
-	stuck := false
-	for waiting := true; waiting; {
+	for {
 		select {
 		case <-done:
-			waiting = false
+			return false
 		case sg := <-sigCh:
-			if sig == 0 {
-				sig = sg
+			if *sig == 0 {
+				*sig = sg
 				p.stopAll()
 				giveUp = time.After(p.waitLimit())
 			}
 		case <-giveUp:
-			waiting, stuck = false, true
+			return true
 		}
 	}
-	if sig == 0 { // arrived as the stages ended
-		sig = syscall.Signal(signaled.Load())
-	}
+}
+
+// closeStages releases what in-process stages hold, unless some stage is
+// stuck and may still use it.
+func (p *pipeline) closeStages(stuck bool) {
 	for _, s := range p.stages {
 		if s.inProcess() && s.st.Close != nil && !stuck {
 			s.st.Close()
 		}
 	}
+}
+
+// report prints the statuses (-v) and the cause, and returns the exit
+// status.
+func (p *pipeline) report(sig syscall.Signal) int {
 	if p.opts.verbose {
 		for _, s := range p.stages {
 			fmt.Fprintf(p.stderr, "fpipe: %s: %s\n", s.name, s.status)
@@ -175,6 +213,7 @@ func (p *pipeline) run(cmds []Command) int {
 // that sources come first and sinks last, and finds the children.
 func (p *pipeline) build() int {
 	n := len(p.stages)
+	p.groups = !inForeground()
 	for i, s := range p.stages {
 		if !s.inProcess() {
 			path, err := exec.LookPath(s.cmd.Args[0])
@@ -184,7 +223,10 @@ func (p *pipeline) build() int {
 			}
 			s.proc = exec.Command(path, s.cmd.Args[1:]...)
 			s.proc.Args[0] = s.cmd.Args[0]
-			s.proc.Stderr = p.stderr
+			s.proc.Stderr = p.childStderr()
+			if p.groups {
+				s.proc.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			}
 			continue
 		}
 		build, fs, help, version, err := s.tool.Parse(s.cmd.Args[1:], p.stderr)
@@ -223,6 +265,19 @@ func (p *pipeline) build() int {
 	return cli.ExitOK
 }
 
+// childStderr is what children write their messages to: the file under
+// fpipe's stderr when it is wrapped (lastLine). exec copies what a child
+// writes to anything but a file through a pipe, and its Wait then waits
+// until every holder of that pipe has closed it: a grandchild left running
+// (sh -c 'sleep 60 &', ssh -f) would keep fpipe waiting after the child
+// exited, past --grace and forever.
+func (p *pipeline) childStderr() io.Writer {
+	if l, ok := p.stderr.(*lastLine); ok {
+		return l.w
+	}
+	return p.stderr
+}
+
 // waitLimit is how long fpipe waits for its stages after stopping them:
 // the children's grace period and a second, or 300 ms with no children.
 func (p *pipeline) waitLimit() time.Duration {
@@ -247,7 +302,8 @@ func (p *pipeline) undoAll() {
 
 // stopAll stops everything after a failure: undo committed outputs not yet
 // committed, close the parent's pipe ends, and terminate children (SIGTERM,
-// then SIGKILL after the grace period).
+// then SIGKILL after the grace period), with their process groups when they
+// lead one.
 func (p *pipeline) stopAll() {
 	p.cancel()
 	p.undoAll()
@@ -255,11 +311,12 @@ func (p *pipeline) stopAll() {
 	for _, c := range p.closers {
 		c.Close()
 	}
+	if p.stopped.IsZero() {
+		p.stopped = time.Now()
+	}
 	p.mu.Unlock()
 	for _, s := range p.stages {
-		if s.proc != nil && s.proc.Process != nil {
-			s.proc.Process.Signal(syscall.SIGTERM)
-		}
+		s.signal(syscall.SIGTERM)
 	}
 	go func() {
 		timer := time.NewTimer(p.opts.grace)
@@ -270,11 +327,70 @@ func (p *pipeline) stopAll() {
 			return
 		}
 		for _, s := range p.stages {
-			if s.proc != nil && s.proc.Process != nil && !s.exited.Load() {
-				s.proc.Process.Kill()
-			}
+			s.signal(syscall.SIGKILL)
 		}
 	}()
+}
+
+// signal sends sig to the child s, and to its process group when it leads
+// one: what the child started gets it too. A child that has been waited
+// for is signalled only through its group (its pid may be reused; the
+// group's number is not, while the group has members).
+func (s *stage) signal(sig syscall.Signal) {
+	if s.proc == nil || s.proc.Process == nil {
+		return
+	}
+	pid := s.proc.Process.Pid
+	if s.proc.SysProcAttr != nil && s.proc.SysProcAttr.Setpgid {
+		syscall.Kill(-pid, sig)
+		return
+	}
+	if !s.exited.Load() {
+		s.proc.Process.Signal(sig)
+	}
+}
+
+// killGroups ends, after a stop, the process groups of children that still
+// have members (what a child started and left behind, or one that ignores
+// SIGTERM): it waits for the rest of the grace period, then sends SIGKILL.
+func (p *pipeline) killGroups() {
+	p.mu.Lock()
+	stopped := p.stopped
+	p.mu.Unlock()
+	if stopped.IsZero() {
+		return
+	}
+	for _, s := range p.stages {
+		if s.proc == nil || s.proc.Process == nil || s.proc.SysProcAttr == nil || !s.proc.SysProcAttr.Setpgid {
+			continue
+		}
+		for syscall.Kill(-s.proc.Process.Pid, 0) == nil && time.Since(stopped) < p.opts.grace {
+			time.Sleep(10 * time.Millisecond)
+		}
+		syscall.Kill(-s.proc.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+// inForeground reports whether fpipe runs in the foreground process group
+// of a terminal (its standard input, output or error, or its controlling
+// terminal). Its children then stay in fpipe's group: one in a group of its
+// own that reads the terminal (cat, a password prompt) would be stopped by
+// SIGTTIN, and Ctrl-C reaches the whole foreground group, grandchildren
+// included, through the terminal anyway.
+func inForeground() bool {
+	me := unix.Getpgrp()
+	for fd := 0; fd < 3; fd++ {
+		if pg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP); err == nil {
+			return pg == me
+		}
+	}
+	tty, err := unix.Open("/dev/tty", unix.O_RDONLY|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(tty)
+	pg, err := unix.IoctlGetInt(tty, unix.TIOCGPGRP)
+	return err == nil && pg == me
 }
 
 func (p *pipeline) hold(c io.Closer) {

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
 	"github.com/fpipe/fpipe/internal/zerocopy"
@@ -37,7 +39,8 @@ more than 5% above the rate: never a flood.
 With --rate-file, SIGHUP or SIGUSR1 makes frate read FILE again and use its
 rate at once, even in the middle of a long wait; a FILE that cannot be read or
 holds no valid rate is reported and the old rate kept. FILE holds one RATE;
-empty lines and lines starting with # are skipped.`,
+empty lines and lines starting with # are skipped. FILE is a regular file or
+a FIFO; a FIFO is read for one second at most.`,
 	Define: define,
 }
 
@@ -83,10 +86,25 @@ func ParseRate(s string) (int64, error) {
 // maxRateFile is the most frate reads of a rate file.
 const maxRateFile = 4096
 
+// maxRateLine is the longest line that frate reads as a rate (and quotes
+// in a message).
+const maxRateLine = 64
+
+// rateFileWait is how long frate waits for a FIFO rate file to be written
+// and closed; without a writer it reads an empty file at once.
+const rateFileWait = time.Second
+
+// errNotRateFile is the error for a rate file that is neither a regular
+// file nor a FIFO (a device, a folder, a socket).
+var errNotRateFile = errors.New("not a regular file or FIFO")
+
 // ReadRateFile reads the rate in the file at path: the first line that is
-// neither empty nor a # comment.
+// neither empty nor a # comment. It never waits long: the file is opened
+// without blocking (a FIFO without a writer reads as empty), a FIFO is read
+// for at most rateFileWait, anything but a regular file or a FIFO is
+// refused, and at most maxRateFile bytes are read.
 func ReadRateFile(path string) (int64, error) {
-	f, err := os.Open(path)
+	f, err := openRateFile(path)
 	if err != nil {
 		return 0, err
 	}
@@ -97,6 +115,9 @@ func ReadRateFile(path string) (int64, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		if len(line) > maxRateLine {
+			return 0, fmt.Errorf("%s: a line of %d bytes or more: not a rate", path, len(line))
+		}
 		v, err := ParseRate(line)
 		if err != nil {
 			return 0, fmt.Errorf("%s: invalid rate %q: %w", path, line, err)
@@ -104,9 +125,43 @@ func ReadRateFile(path string) (int64, error) {
 		return v, nil
 	}
 	if err := sc.Err(); err != nil {
+		err = unwrapPath(err)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = fmt.Errorf("a FIFO with no rate written to it within %v", rateFileWait)
+		}
 		return 0, &os.PathError{Op: "read", Path: path, Err: err}
 	}
 	return 0, fmt.Errorf("%s: no rate in the file", path)
+}
+
+// openRateFile opens path for ReadRateFile.
+func openRateFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+	case st.Mode().IsRegular():
+		return f, nil
+	case st.Mode().Type() == fs.ModeNamedPipe:
+		if err = f.SetReadDeadline(time.Now().Add(rateFileWait)); err == nil {
+			return f, nil
+		}
+	default:
+		err = &os.PathError{Op: "open", Path: path, Err: errNotRateFile}
+	}
+	f.Close()
+	return nil, err
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func define(fs *pflag.FlagSet) cli.Build {

@@ -82,6 +82,56 @@ func TestReadRateFile(t *testing.T) {
 	}
 }
 
+// TestReadRateFileNeverWaits: a FIFO, with or without a writer, a device
+// or a folder: ReadRateFile returns within rateFileWait and a little.
+func TestReadRateFileNeverWaits(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	silent := filepath.Join(dir, "silent")
+	if err := syscall.Mkfifo(silent, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := os.OpenFile(silent, os.O_RDWR, 0) // a writer that never writes
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	fed := filepath.Join(dir, "fed")
+	if err := syscall.Mkfifo(fed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := os.OpenFile(fed, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fw.Close()
+	fw.Write([]byte("3M\n"))
+	for _, c := range []struct {
+		name, path string
+		want       int64
+		err        error
+		msg        string
+	}{
+		{"FIFO without a writer", fifo, 0, nil, "no rate in the file"},
+		{"FIFO with a silent writer", silent, 0, nil, "no rate written to it within"},
+		{"FIFO with a rate in it", fed, 3 << 20, nil, ""},
+		{"device", "/dev/zero", 0, errNotRateFile, ""},
+		{"folder", dir, 0, errNotRateFile, ""},
+	} {
+		start := time.Now()
+		got, err := ReadRateFile(c.path)
+		if el := time.Since(start); el > rateFileWait+time.Second {
+			t.Errorf("%s: ReadRateFile took %v", c.name, el)
+		}
+		if got != c.want || c.err != nil && !errors.Is(err, c.err) || c.msg != "" && (err == nil || !strings.Contains(err.Error(), c.msg)) || c.want != 0 && err != nil {
+			t.Errorf("%s: ReadRateFile = %d, %v; want %d, %v %q", c.name, got, err, c.want, c.err, c.msg)
+		}
+	}
+}
+
 // build parses args as the binary would and builds the stage.
 func build(t *testing.T, args []string, stderr io.Writer) (*cli.Stage, error) {
 	t.Helper()

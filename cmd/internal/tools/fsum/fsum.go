@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
@@ -205,7 +206,9 @@ func (f *flags) buildFilter(env *cli.Env, algos []sum.Algorithm, explicit bool) 
 
 // expected reads the digests that --verify expects from the sum file.
 // Without --name the file must hold one sum line (or several, of different
-// algorithms, for one name); its name is returned for messages.
+// algorithms, for one name); its name is returned for messages. The file is
+// streamed: what is kept is two lines at most, and one per algorithm for
+// the name, however long the file.
 func expected(path string, name string, named bool, def sum.Algorithm, explicit bool) ([]sum.Sum, string, error) {
 	display := path
 	fh, err := os.Open(path)
@@ -215,10 +218,14 @@ func expected(path string, name string, named bool, def sum.Algorithm, explicit 
 	defer fh.Close()
 	sc := sum.NewScanner(fh, sum.NewParser(def, explicit))
 	var all, match []sum.Line
+	var twice sum.Algorithm // an algorithm with a second line for the name
 	for {
-		l, err := sc.Next()
+		l, err := sc.NextRaw()
 		if err == io.EOF {
 			break
+		}
+		if errors.Is(err, sum.ErrLongLine) {
+			return nil, "", fmt.Errorf("%s: %d: line longer than %d bytes: not a checksum line", quote(display), sc.Line(), sum.MaxLineLength)
 		}
 		if errors.Is(err, sum.ErrMalformed) {
 			return nil, "", fmt.Errorf("%s: %d: improperly formatted %s checksum line", quote(display), sc.Line(), def.Tag())
@@ -227,11 +234,18 @@ func expected(path string, name string, named bool, def sum.Algorithm, explicit 
 			return nil, "", &os.PathError{Op: "read", Path: display, Err: unwrapPath(err)}
 		}
 		if len(all) < 2 {
-			all = append(all, l)
+			all = append(all, l.Line())
 		}
-		if named && l.Name == name {
-			match = append(match, l)
+		if !named || string(l.Name) != name {
+			continue
 		}
+		if i := slices.IndexFunc(match, func(m sum.Line) bool { return m.Algorithm == l.Algorithm }); i >= 0 {
+			if twice == 0 {
+				twice = l.Algorithm
+			}
+			continue
+		}
+		match = append(match, l.Line())
 	}
 	switch {
 	case len(all) == 0:
@@ -240,16 +254,13 @@ func expected(path string, name string, named bool, def sum.Algorithm, explicit 
 		return nil, "", fmt.Errorf("%s: no checksum line for %s", quote(display), quote(name))
 	case !named && len(all) > 1:
 		return nil, "", fmt.Errorf("%s: more than one checksum line; choose one with --name", quote(display))
+	case twice != 0:
+		return nil, "", fmt.Errorf("%s: more than one %s line for %s", quote(display), twice, quote(name))
 	case !named:
 		match, name = all, all[0].Name
 	}
 	var sums []sum.Sum
 	for _, l := range match {
-		for _, s := range sums {
-			if s.Algorithm == l.Algorithm {
-				return nil, "", fmt.Errorf("%s: more than one %s line for %s", quote(display), l.Algorithm, quote(name))
-			}
-		}
 		sums = append(sums, sum.Sum{Algorithm: l.Algorithm, Digest: l.Digest})
 	}
 	return sums, name, nil
