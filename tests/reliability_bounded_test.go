@@ -11,11 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/fpipe/fpipe/internal/stagetest"
 	"golang.org/x/sys/unix"
 )
 
@@ -278,7 +278,7 @@ func frateReload(t *testing.T, mk func(t *testing.T, rf string) func(), sig sysc
 	}
 	defer pw.Close()
 	c.Stdin = pr
-	var errb syncBuffer
+	var errb stagetest.SyncBuffer
 	c.Stderr = &errb
 	out, _ := c.StdoutPipe()
 	if err := c.Start(); err != nil {
@@ -326,24 +326,6 @@ func frateReload(t *testing.T, mk func(t *testing.T, rf string) func(), sig sysc
 		t.Errorf("exit %d, %d bytes, stderr %q; want exit 0, 10000 bytes, one line keeping 1MiB/s", code, n, stderr)
 	}
 	return fmt.Sprintf("exit %d after %v, %d bytes; %s", code, time.Since(start).Round(10*time.Millisecond), n, stderr)
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // runTimeout runs the started-or-not command c and waits at most d; a

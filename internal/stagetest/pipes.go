@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"sync"
 	"syscall"
 	"testing"
 )
@@ -42,4 +43,25 @@ func Pattern(n int) []byte {
 		block[i] = byte(i*31 + i>>8)
 	}
 	return bytes.Repeat(block, n/len(block)+1)[:n]
+}
+
+// SyncBuffer is a bytes.Buffer that a writer (a tool's stderr) and a
+// reader (the test polling it) may use at once.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,19 +1,18 @@
 package frate
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/internal/stagetest"
 	"github.com/fpipe/fpipe/stages/throttle"
 )
 
@@ -177,7 +176,7 @@ func TestSIGHUP(t *testing.T) {
 	dir := t.TempDir()
 	rf := filepath.Join(dir, "rate")
 	os.WriteFile(rf, []byte("1K\n"), 0o644)
-	var stderr syncBuffer
+	var stderr stagetest.SyncBuffer
 	st, err := build(t, []string{"--rate-file", rf}, &stderr)
 	if err != nil {
 		t.Fatal(err)
@@ -228,21 +227,4 @@ func TestSIGHUP(t *testing.T) {
 		t.Error(err)
 	}
 	st.Close() // twice is fine
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
