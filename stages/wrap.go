@@ -11,6 +11,26 @@ import (
 // to be handled before it commits.
 const SettleTime = 5 * time.Millisecond
 
+// settleRounds is how many times, at the least, Settle lets the process's
+// other goroutines run: on a busy machine the process may not run at all
+// for longer than SettleTime, and a signal delivered meanwhile still needs
+// the runtime's goroutines to reach whoever waits for it.
+const settleRounds = 10
+
+// Settle waits, before a commit, for a signal sent with the end of input to
+// be handled: at least SettleTime and settleRounds sleeps, returning early
+// and true as soon as stopped reports one.
+func Settle(stopped func() bool) bool {
+	deadline := time.Now().Add(SettleTime)
+	for i := 0; i < settleRounds || time.Now().Before(deadline); i++ {
+		if stopped() {
+			return true
+		}
+		time.Sleep(SettleTime / settleRounds)
+	}
+	return stopped()
+}
+
 // SinkHooks says what [WrapSink] changes; a nil field keeps the wrapped
 // sink's own behaviour.
 type SinkHooks struct {

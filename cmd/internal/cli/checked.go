@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/fpipe/fpipe/cmd/internal/relay"
 	"github.com/fpipe/fpipe/stages"
@@ -82,11 +81,7 @@ func checkedSink(sink stages.Sink, in *os.File, caught func() bool, settle bool,
 		if settle {
 			// A Ctrl-C or kill of the whole pipeline ends the input and
 			// signals the tool together: give the signal time to land.
-			deadline := time.Now().Add(stages.SettleTime)
-			for !caught() && time.Now().Before(deadline) {
-				time.Sleep(500 * time.Microsecond)
-			}
-			if caught() {
+			if stages.Settle(caught) {
 				return errors.New("stopped by a signal")
 			}
 		}

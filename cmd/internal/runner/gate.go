@@ -7,7 +7,6 @@ import (
 	"os"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/fpipe/fpipe/stages"
 )
@@ -163,14 +162,7 @@ func gateSink(s stages.Sink, g *gate, arrive func() error) stages.Sink {
 // settle waits stages.SettleTime for a signal sent with the end of input
 // (Ctrl-C or a kill of the process group) to fail the gate.
 func settle(gateErr func() error) error {
-	deadline := time.Now().Add(stages.SettleTime)
-	for time.Now().Before(deadline) {
-		if err := gateErr(); err != nil {
-			return stages.ErrAborted
-		}
-		time.Sleep(500 * time.Microsecond)
-	}
-	if err := gateErr(); err != nil {
+	if stages.Settle(func() bool { return gateErr() != nil }) {
 		return stages.ErrAborted
 	}
 	return nil

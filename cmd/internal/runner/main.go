@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
 	"sync"
@@ -83,11 +84,14 @@ func define(fs *pflag.FlagSet) cli.Build {
 		if err != nil {
 			return nil, &cli.UsageError{Err: err}
 		}
-		// The pipeline handles every fatal signal itself; the command
-		// line's catcher, which has caught them since before this stage was
-		// built, hands them over (a signal.Notify of the pipeline's own
-		// would miss one sent before it and read late by the catcher).
+		// The pipeline handles every fatal signal itself. It catches them
+		// directly (the quicker way), and the command line's catcher, which
+		// has caught them since before this stage was built, hands over
+		// what it reads once the stage is built: a signal that reached only
+		// the catcher, before the Notify below, and that the catcher read
+		// late, is not lost. Two copies of one signal are one stop.
 		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, cli.Signals()...)
 		forward := func(s os.Signal) {
 			select {
 			case sigs <- s:
@@ -106,7 +110,8 @@ func define(fs *pflag.FlagSet) cli.Build {
 			}
 			return nil
 		}
-		return &cli.Stage{Job: job, Handles: cli.Signals(), Signal: forward}, nil
+		stop := func() error { signal.Stop(sigs); return nil }
+		return &cli.Stage{Job: job, Handles: cli.Signals(), Signal: forward, Close: stop}, nil
 	}
 }
 
