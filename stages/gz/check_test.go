@@ -22,11 +22,11 @@ func TestCheck(t *testing.T) {
 		{"all valid", []Option{Level(0), Level(9), Threads(1), Threads(1024), BlockSize(MinBlockSize), BlockSize(MaxBlockSize), SingleMember(true)}, "", ""},
 		{"level -1", []Option{Level(-1)}, "compression level -1 out of range 0-9", "out of range 0-9"},
 		{"level 10", []Option{Level(10)}, "compression level 10 out of range 0-9", "out of range 0-9"},
-		{"threads 0", []Option{Threads(0)}, "threads 0: need at least 1", "need at least 1"},
-		{"threads 1025", []Option{Threads(1025)}, "threads 1025: at most 1024", "at most 1024"},
+		{"threads 0", []Option{Threads(0)}, "threads 0: need at least 1", "out of range 1-1024"},
+		{"threads 1025", []Option{Threads(1025)}, "threads 1025: at most 1024", "out of range 1-1024"},
 		{"block size small", []Option{BlockSize(MinBlockSize - 1)}, "block size 65535 out of range 65536-268435456", "out of range 64KiB-256MiB"},
 		{"block size large", []Option{BlockSize(MaxBlockSize + 1)}, "block size 268435457 out of range 65536-268435456", "out of range 64KiB-256MiB"},
-		{"first bad wins", []Option{Level(1), Threads(0), Level(99)}, "threads 0: need at least 1", "need at least 1"},
+		{"first bad wins", []Option{Level(1), Threads(0), Level(99)}, "threads 0: need at least 1", "out of range 1-1024"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := Check(tc.opts...)

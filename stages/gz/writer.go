@@ -53,10 +53,10 @@ func Level(n int) Option {
 func Threads(n int) Option {
 	return func(c *writerConfig) error {
 		if n < 1 {
-			return option.Errorf("need at least 1", "threads %d", n)
+			return &option.Error{Msg: fmt.Sprintf("threads %d: need at least 1", n), Why: "out of range 1-1024"}
 		}
 		if n > 1024 {
-			return option.Errorf("at most 1024", "threads %d", n)
+			return &option.Error{Msg: fmt.Sprintf("threads %d: at most 1024", n), Why: "out of range 1-1024"}
 		}
 		c.threads = n
 		return nil
