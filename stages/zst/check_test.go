@@ -50,8 +50,8 @@ func TestCheckReader(t *testing.T) {
 	}{
 		{"none", nil, "", ""},
 		{"all valid", []ReaderOption{MaxWindow(MinWindow), MaxWindow(MaxWindowLimit), IgnoreChecksum(true), Concurrency(1), Concurrency(16), InputBuffer(4 << 10), InputBuffer(16 << 20)}, "", ""},
-		{"window small", []ReaderOption{MaxWindow(MinWindow - 1)}, "window limit 1023 out of range 1024-4123168604160", "out of range 1024-4123168604160"},
-		{"window large", []ReaderOption{MaxWindow(MaxWindowLimit + 1)}, "window limit 4123168604161 out of range 1024-4123168604160", "out of range 1024-4123168604160"},
+		{"window small", []ReaderOption{MaxWindow(MinWindow - 1)}, "window limit 1023 out of range 1024-4123168604160", "out of range 1KiB-3840GiB"},
+		{"window large", []ReaderOption{MaxWindow(MaxWindowLimit + 1)}, "window limit 4123168604161 out of range 1024-4123168604160", "out of range 1KiB-3840GiB"},
 		{"concurrency 0", []ReaderOption{Concurrency(0)}, "concurrency 0 out of range 1-16", "out of range 1-16"},
 		{"concurrency 17", []ReaderOption{Concurrency(17)}, "concurrency 17 out of range 1-16", "out of range 1-16"},
 		{"input buffer small", []ReaderOption{InputBuffer(4<<10 - 1)}, "input buffer 4095 out of range 4096-16777216", "out of range 4KiB-16MiB"},

@@ -51,7 +51,7 @@ func MaxWindow(n int64) ReaderOption {
 		if n < MinWindow || n > MaxWindowLimit {
 			return &option.Error{
 				Msg: fmt.Sprintf("window limit %d out of range %d-%d", n, int64(MinWindow), int64(MaxWindowLimit)),
-				Why: fmt.Sprintf("out of range %d-%d", int64(MinWindow), int64(MaxWindowLimit)),
+				Why: "out of range 1KiB-3840GiB",
 			}
 		}
 		c.maxWindow = uint64(n)
