@@ -1,9 +1,11 @@
 package sum
 
 import (
+	"errors"
 	"io"
 	"testing"
 
+	"github.com/fpipe/fpipe/internal/option"
 	"github.com/fpipe/fpipe/internal/stagetest"
 )
 
@@ -33,5 +35,17 @@ func TestCheck(t *testing.T) {
 			_, rerr := NewReader(nil, tc.opts...)
 			stagetest.CheckOptionError(t, err, rerr, tc.msg, tc.why)
 		})
+	}
+}
+
+// TestParseAlgorithmError: an unknown name's error says why apart from
+// the name, for a tool to put after its flag.
+func TestParseAlgorithmError(t *testing.T) {
+	t.Parallel()
+	_, err := ParseAlgorithm("nope")
+	const want = `unknown algorithm "nope" (want sha256, sha512, sha1, md5, blake3 or crc32c)`
+	var oe *option.Error
+	if err == nil || err.Error() != want || !errors.As(err, &oe) || oe.Why != "unknown algorithm (want sha256, sha512, sha1, md5, blake3 or crc32c)" {
+		t.Errorf("ParseAlgorithm(nope) = %#v, want %q with its Why", err, want)
 	}
 }
