@@ -3,11 +3,9 @@ package tests
 import (
 	"bytes"
 	"compress/gzip" // an oracle for fgz's output; fgz never decodes with it
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -18,9 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fpipe/fpipe/stages"
-	"github.com/fpipe/fpipe/stages/gz"
-	"github.com/fpipe/fpipe/stages/sink"
 	"github.com/fpipe/fpipe/tests/gendump/dump"
 	"github.com/fpipe/fpipe/tests/internal/e2e"
 	"github.com/klauspost/compress/flate"
@@ -276,98 +271,6 @@ func TestFgzManyEmptyMembers(t *testing.T) {
 	}
 	if rss[0] > 16*1024 {
 		t.Errorf("peak RSS %d KiB, want at most 16 MiB", rss[0])
-	}
-}
-
-// fgzCountingSink is a sink.Writer that counts what reached it before the
-// end, to show that the decoder had handed the data over.
-type fgzCountingSink struct {
-	*sink.Writer
-	n int64
-}
-
-func (c *fgzCountingSink) Write(p []byte) (int, error) {
-	n, err := c.Writer.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// TestFgzCorruptIntoSink runs, in one process through stages.Run, a file
-// with a bad CRC (then a bad length, then a truncated one) through the gzip
-// reader into the sink: the decoder hands over nearly all the data before
-// it checks the trailer, yet the destination is left untouched.
-func TestFgzCorruptIntoSink(t *testing.T) {
-	t.Parallel()
-	data := fgzDump(t, 3<<20)
-	type tcase struct {
-		name string
-		in   []byte
-		kind error
-		msg  string
-	}
-	var cases []tcase
-	// One member (decoded as a stream), and independent members of 256 KiB
-	// (decoded in parallel), damaged in the last member with data, which
-	// the end member follows in the second case.
-	for _, f := range []struct {
-		name string
-		opts []gz.Option
-		end  int
-	}{{"single", []gz.Option{gz.SingleMember(true)}, 0}, {"members", []gz.Option{gz.BlockSize(256 << 10)}, 30}} {
-		var z bytes.Buffer
-		w, _ := gz.NewWriter(&z, f.opts...)
-		w.Write(data)
-		w.Close()
-		good := z.Bytes()
-		n := len(good)
-		e := n - f.end // the end of the last member with data
-		badCRC := bytes.Clone(good)
-		badCRC[e-8] ^= 0x40
-		badLen := bytes.Clone(good)
-		badLen[e-2] ^= 1
-		cases = append(cases,
-			tcase{f.name + "/crc", badCRC, gz.ErrChecksum, fmt.Sprintf("fgz -d: crc32 mismatch at offset %d: ", e-8)},
-			tcase{f.name + "/length", badLen, gz.ErrLength, fmt.Sprintf("fgz -d: length mismatch at offset %d: ", e-8)},
-			tcase{f.name + "/truncated", good[:e-5], gz.ErrTruncated, fmt.Sprintf("fgz -d: unexpected end of gzip data at offset %d", e-5)},
-			tcase{f.name + "/trailing", append(bytes.Clone(good), "x"...), gz.ErrTrailing, fmt.Sprintf("fgz -d: trailing garbage after gzip data at offset %d", n)},
-		)
-		if f.end != 0 {
-			cases = append(cases, tcase{f.name + "/no end member", good[:e], gz.ErrTruncated, fmt.Sprintf("fgz -d: unexpected end of gzip data at offset %d: the stream's end member is missing", e)})
-		}
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			old, ino := oldDest(t, dir, "restored.sql")
-			src := filepath.Join(dir, "in.gz")
-			os.WriteFile(src, tc.in, 0o644)
-			f, err := os.Open(src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			sw, err := sink.Create(filepath.Join(dir, "restored.sql"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cs := &fgzCountingSink{Writer: sw}
-			_, err = stages.Run(context.Background(), stages.Chain{
-				Source: f, SourceName: "in.gz",
-				Filters: []stages.Filter{{Name: "fgz -d", Reader: func(src io.Reader) (io.ReadCloser, error) {
-					return gz.NewReader(src, gz.ReadThreads(3))
-				}}},
-				Sink: cs, SinkName: "restored.sql",
-			})
-			if !errors.Is(err, tc.kind) || !strings.HasPrefix(err.Error(), tc.msg) {
-				t.Fatalf("Run: %v; want %q...", err, tc.msg)
-			}
-			if tc.kind != gz.ErrTrailing && cs.n < int64(len(data))*85/100 {
-				t.Errorf("only %d of %d bytes reached the sink before the error; the test shows nothing", cs.n, len(data))
-			}
-			t.Logf("%d of %d bytes had reached the sink when %v", cs.n, len(data), err)
-			checkIntact(t, dir, "restored.sql", old, ino)
-		})
 	}
 }
 

@@ -24,10 +24,11 @@ type Corrupt struct {
 // file. For each case, in parallel, it writes c.In to a file, makes a sink
 // with create on a destination that holds yesterday's backup (OldFile), and
 // calls run, which must copy the file through the decoder into the sink and
-// fail as c says. For a Late case, at least 90% of total bytes must have
-// reached the sink before the failure (else the test would show nothing).
+// fail as c says. For a Late case, at least latePercent percent of total
+// bytes must have reached the sink before the failure (else the test would
+// show nothing).
 // The destination must be left intact (CheckIntact).
-func IntoSink(t *testing.T, total int64, cases []Corrupt, create func(path string) (Sink, error), run func(src *os.File, dst *CountingSink) error) {
+func IntoSink(t *testing.T, total int64, latePercent int64, cases []Corrupt, create func(path string) (Sink, error), run func(src *os.File, dst *CountingSink) error) {
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
@@ -51,7 +52,7 @@ func IntoSink(t *testing.T, total int64, cases []Corrupt, create func(path strin
 			if !errors.Is(err, c.Kind) || !matches(err.Error(), c.Msg) {
 				t.Fatalf("run: %v; want %q", err, c.Msg)
 			}
-			if c.Late && cs.N() < total*9/10 {
+			if c.Late && cs.N() < total*latePercent/100 {
 				t.Errorf("only %d of %d bytes reached the sink before the error; the test shows nothing", cs.N(), total)
 			}
 			t.Logf("%d of %d bytes had reached the sink when %v", cs.N(), total, err)

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/fpipe/fpipe/internal/option"
 	"github.com/klauspost/compress/flate"
 )
 
@@ -31,7 +32,7 @@ type readerConfig struct {
 func ReadThreads(n int) ReaderOption {
 	return func(c *readerConfig) error {
 		if n < 1 || n > 1024 {
-			return fmt.Errorf("threads %d out of range 1-1024", n)
+			return &option.Error{Msg: fmt.Sprintf("threads %d out of range 1-1024", n), Why: "out of range 1-1024"}
 		}
 		c.threads = n
 		return nil
@@ -44,7 +45,7 @@ func ReadThreads(n int) ReaderOption {
 func MaxOutput(n int64) ReaderOption {
 	return func(c *readerConfig) error {
 		if n < 0 {
-			return fmt.Errorf("negative output limit %d", n)
+			return &option.Error{Msg: fmt.Sprintf("negative output limit %d", n), Why: "negative"}
 		}
 		c.maxOutput = n
 		return nil
@@ -56,7 +57,10 @@ func MaxOutput(n int64) ReaderOption {
 func InputBuffer(n int) ReaderOption {
 	return func(c *readerConfig) error {
 		if n < 4<<10 || n > 16<<20 {
-			return fmt.Errorf("input buffer %d out of range %d-%d", n, 4<<10, 16<<20)
+			return &option.Error{
+				Msg: fmt.Sprintf("input buffer %d out of range %d-%d", n, 4<<10, 16<<20),
+				Why: "out of range 4KiB-16MiB",
+			}
 		}
 		c.bufSize = n
 		return nil
@@ -166,11 +170,9 @@ var (
 // NewReader returns a Reader of the gzip data in r. It reads nothing yet
 // and fails only on an invalid option. Close does not close r.
 func NewReader(r io.Reader, opts ...ReaderOption) (*Reader, error) {
-	c := readerConfig{maxOutput: math.MaxInt64, bufSize: DefaultInputBuffer, threads: runtime.GOMAXPROCS(0)}
-	for _, o := range opts {
-		if err := o(&c); err != nil {
-			return nil, err
-		}
+	c, err := applyReader(opts)
+	if err != nil {
+		return nil, err
 	}
 	z := &Reader{max: c.maxOutput, threads: c.threads}
 	z.ra.src = r
@@ -178,6 +180,26 @@ func NewReader(r io.Reader, opts ...ReaderOption) (*Reader, error) {
 	z.br = bufio.NewReaderSize(&z.cr, c.bufSize)
 	z.cw.z = z
 	return z, nil
+}
+
+// CheckReader reports whether opts are valid: nil when NewReader would
+// accept them, else the first problem, the error NewReader would return,
+// so that a command-line tool can report it as a usage error in its own
+// name.
+func CheckReader(opts ...ReaderOption) error {
+	_, err := applyReader(opts)
+	return err
+}
+
+// applyReader returns the configuration opts make from the defaults.
+func applyReader(opts []ReaderOption) (readerConfig, error) {
+	c := readerConfig{maxOutput: math.MaxInt64, bufSize: DefaultInputBuffer, threads: runtime.GOMAXPROCS(0)}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return readerConfig{}, err
+		}
+	}
+	return c, nil
 }
 
 // countReader counts the bytes read through it. It returns first the

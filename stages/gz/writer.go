@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/fpipe/fpipe/internal/option"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/klauspost/compress/flate"
 )
@@ -39,7 +40,7 @@ type writerConfig struct {
 func Level(n int) Option {
 	return func(c *writerConfig) error {
 		if n < 0 || n > 9 {
-			return fmt.Errorf("compression level %d out of range 0-9", n)
+			return &option.Error{Msg: fmt.Sprintf("compression level %d out of range 0-9", n), Why: "out of range 0-9"}
 		}
 		c.level = n
 		return nil
@@ -52,10 +53,10 @@ func Level(n int) Option {
 func Threads(n int) Option {
 	return func(c *writerConfig) error {
 		if n < 1 {
-			return fmt.Errorf("threads %d: need at least 1", n)
+			return &option.Error{Msg: fmt.Sprintf("threads %d: need at least 1", n), Why: "out of range 1-1024"}
 		}
 		if n > 1024 {
-			return fmt.Errorf("threads %d: at most 1024", n)
+			return &option.Error{Msg: fmt.Sprintf("threads %d: at most 1024", n), Why: "out of range 1-1024"}
 		}
 		c.threads = n
 		return nil
@@ -71,7 +72,10 @@ func Threads(n int) Option {
 func BlockSize(n int) Option {
 	return func(c *writerConfig) error {
 		if n < MinBlockSize || n > MaxBlockSize {
-			return fmt.Errorf("block size %d out of range %d-%d", n, MinBlockSize, MaxBlockSize)
+			return &option.Error{
+				Msg: fmt.Sprintf("block size %d out of range %d-%d", n, MinBlockSize, MaxBlockSize),
+				Why: "out of range 64KiB-256MiB",
+			}
 		}
 		c.blockSize = n
 		return nil
@@ -187,13 +191,30 @@ var ErrClosed = errors.New("write after close")
 // close w. Nothing is allocated and no goroutine started before the first
 // byte.
 func NewWriter(w io.Writer, opts ...Option) (*Writer, error) {
+	c, err := applyWriter(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{w: w, cfg: c}, nil
+}
+
+// Check reports whether opts are valid: nil when NewWriter would accept
+// them, else the first problem, the error NewWriter would return, so that
+// a command-line tool can report it as a usage error in its own name.
+func Check(opts ...Option) error {
+	_, err := applyWriter(opts)
+	return err
+}
+
+// applyWriter returns the configuration opts make from the defaults.
+func applyWriter(opts []Option) (writerConfig, error) {
 	c := writerConfig{level: DefaultLevel, threads: runtime.GOMAXPROCS(0), blockSize: DefaultBlockSize}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
-			return nil, err
+			return writerConfig{}, err
 		}
 	}
-	return &Writer{w: w, cfg: c}, nil
+	return c, nil
 }
 
 // xfl is the XFL header byte gzip writes for a level.

@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"strings"
 
+	"github.com/fpipe/fpipe/internal/option"
 	"github.com/zeebo/blake3"
 )
 
@@ -53,7 +54,8 @@ func ParseAlgorithm(s string) (Algorithm, error) {
 			return a, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown algorithm %q (want sha256, sha512, sha1, md5, blake3 or crc32c)", s)
+	const why = "unknown algorithm (want sha256, sha512, sha1, md5, blake3 or crc32c)"
+	return 0, &option.Error{Msg: fmt.Sprintf("unknown algorithm %q (want sha256, sha512, sha1, md5, blake3 or crc32c)", s), Why: why}
 }
 
 // algorithmByTag returns the algorithm whose tag (as in "SHA256 (name) =

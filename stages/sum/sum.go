@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/fpipe/fpipe/internal/iox"
+	"github.com/fpipe/fpipe/internal/option"
 	"github.com/fpipe/fpipe/stages"
 )
 
@@ -31,11 +32,11 @@ type config struct {
 func Algorithms(a ...Algorithm) Option {
 	return func(c *config) error {
 		if len(a) == 0 {
-			return errors.New("no algorithm")
+			return &option.Error{Msg: "no algorithm", Why: "no algorithm"}
 		}
 		for _, x := range a {
 			if !x.Valid() {
-				return fmt.Errorf("invalid algorithm %v", x)
+				return &option.Error{Msg: fmt.Sprintf("invalid algorithm %v", x), Why: "invalid algorithm"}
 			}
 		}
 		c.algos = slices.Compact(slices.Clone(a))
@@ -61,7 +62,10 @@ func Expect(sums ...Sum) Option {
 	return func(c *config) error {
 		for _, s := range sums {
 			if !s.Algorithm.Valid() || len(s.Digest) != s.Algorithm.Size() {
-				return fmt.Errorf("expected %v digest has %d bytes", s.Algorithm, len(s.Digest))
+				return &option.Error{
+					Msg: fmt.Sprintf("expected %v digest has %d bytes", s.Algorithm, len(s.Digest)),
+					Why: fmt.Sprintf("%v digest of %d bytes", s.Algorithm, len(s.Digest)),
+				}
 			}
 		}
 		c.expect = append(c.expect, sums...)
@@ -82,7 +86,7 @@ func Output(s stages.Sink) Option {
 func BufferSize(n int) Option {
 	return func(c *config) error {
 		if n < 4<<10 {
-			return fmt.Errorf("buffer size %d is below 4KiB", n)
+			return &option.Error{Msg: fmt.Sprintf("buffer size %d is below 4KiB", n), Why: "below 4KiB"}
 		}
 		c.bufSize = n
 		return nil
@@ -132,13 +136,32 @@ const (
 	stAborted
 )
 
-func newCore(opts []Option) (*core, error) {
-	c := &core{cfg: config{name: "-", bufSize: 1 << 20}}
+// Check reports whether opts are valid: nil when NewWriter and NewReader
+// would accept them, else the first problem, the error the constructors
+// would return, so that a command-line tool can report it as a usage error
+// in its own name.
+func Check(opts ...Option) error {
+	_, err := apply(opts)
+	return err
+}
+
+// apply returns the configuration opts make from the defaults.
+func apply(opts []Option) (config, error) {
+	c := config{name: "-", bufSize: 1 << 20}
 	for _, o := range opts {
-		if err := o(&c.cfg); err != nil {
-			return nil, err
+		if err := o(&c); err != nil {
+			return config{}, err
 		}
 	}
+	return c, nil
+}
+
+func newCore(opts []Option) (*core, error) {
+	cfg, err := apply(opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &core{cfg: cfg}
 	if len(c.cfg.algos) == 0 {
 		c.cfg.algos = []Algorithm{SHA256}
 	}

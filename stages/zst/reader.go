@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/fpipe/fpipe/internal/option"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -48,7 +49,10 @@ const (
 func MaxWindow(n int64) ReaderOption {
 	return func(c *readerConfig) error {
 		if n < MinWindow || n > MaxWindowLimit {
-			return fmt.Errorf("window limit %d out of range %d-%d", n, int64(MinWindow), int64(MaxWindowLimit))
+			return &option.Error{
+				Msg: fmt.Sprintf("window limit %d out of range %d-%d", n, int64(MinWindow), int64(MaxWindowLimit)),
+				Why: "out of range 1KiB-3840GiB",
+			}
 		}
 		c.maxWindow = uint64(n)
 		return nil
@@ -71,7 +75,7 @@ func IgnoreChecksum(ignore bool) ReaderOption {
 func Concurrency(n int) ReaderOption {
 	return func(c *readerConfig) error {
 		if n < 1 || n > 16 {
-			return fmt.Errorf("concurrency %d out of range 1-16", n)
+			return &option.Error{Msg: fmt.Sprintf("concurrency %d out of range 1-16", n), Why: "out of range 1-16"}
 		}
 		c.concurrency = n
 		return nil
@@ -83,7 +87,10 @@ func Concurrency(n int) ReaderOption {
 func InputBuffer(n int) ReaderOption {
 	return func(c *readerConfig) error {
 		if n < 4<<10 || n > 16<<20 {
-			return fmt.Errorf("input buffer %d out of range %d-%d", n, 4<<10, 16<<20)
+			return &option.Error{
+				Msg: fmt.Sprintf("input buffer %d out of range %d-%d", n, 4<<10, 16<<20),
+				Why: "out of range 4KiB-16MiB",
+			}
 		}
 		c.bufSize = n
 		return nil
@@ -193,17 +200,35 @@ var (
 // and fails only on an invalid option. Close releases the decoder's
 // goroutines and memory; it does not close r.
 func NewReader(r io.Reader, opts ...ReaderOption) (*Reader, error) {
-	c := readerConfig{maxWindow: DefaultMaxWindow, concurrency: DefaultConcurrency, bufSize: DefaultInputBuffer}
-	for _, o := range opts {
-		if err := o(&c); err != nil {
-			return nil, err
-		}
+	c, err := applyReader(opts)
+	if err != nil {
+		return nil, err
 	}
 	z := &Reader{cfg: c}
 	z.cr.r = r
 	z.br = bufio.NewReaderSize(&z.cr, c.bufSize)
 	z.fr.z = z
 	return z, nil
+}
+
+// CheckReader reports whether opts are valid: nil when NewReader would
+// accept them, else the first problem, the error NewReader would return,
+// so that a command-line tool can report it as a usage error in its own
+// name.
+func CheckReader(opts ...ReaderOption) error {
+	_, err := applyReader(opts)
+	return err
+}
+
+// applyReader returns the configuration opts make from the defaults.
+func applyReader(opts []ReaderOption) (readerConfig, error) {
+	c := readerConfig{maxWindow: DefaultMaxWindow, concurrency: DefaultConcurrency, bufSize: DefaultInputBuffer}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return readerConfig{}, err
+		}
+	}
+	return c, nil
 }
 
 // countReader counts the bytes read through it.

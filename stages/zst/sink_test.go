@@ -31,7 +31,7 @@ func TestCorruptIntoSink(t *testing.T) {
 	n := len(good)
 	badSum := bytes.Clone(good)
 	badSum[n-4] ^= 0x40
-	stagetest.IntoSink(t, int64(len(data)), []stagetest.Corrupt{
+	stagetest.IntoSink(t, int64(len(data)), 90, []stagetest.Corrupt{
 		{Name: "checksum", In: badSum, Kind: zst.ErrChecksum, Late: true,
 			Msg: fmt.Sprintf("fzst -d: content checksum mismatch at offset %d", n-4)},
 		{Name: "truncated", In: good[:n-5], Kind: zst.ErrTruncated, Late: true,

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/fpipe/fpipe/internal/option"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/klauspost/compress/zstd"
 )
@@ -43,7 +44,10 @@ type writerConfig struct {
 func Level(n int) Option {
 	return func(c *writerConfig) error {
 		if n < MinLevel || n > MaxLevel {
-			return fmt.Errorf("compression level %d out of range %d-%d", n, MinLevel, MaxLevel)
+			return &option.Error{
+				Msg: fmt.Sprintf("compression level %d out of range %d-%d", n, MinLevel, MaxLevel),
+				Why: fmt.Sprintf("out of range %d-%d", MinLevel, MaxLevel),
+			}
 		}
 		c.level = n
 		return nil
@@ -58,7 +62,7 @@ func Level(n int) Option {
 func Threads(n int) Option {
 	return func(c *writerConfig) error {
 		if n < 1 {
-			return fmt.Errorf("threads %d: at least 1", n)
+			return option.Errorf("at least 1", "threads %d", n)
 		}
 		c.threads = n
 		return nil
@@ -73,7 +77,10 @@ func Threads(n int) Option {
 func WindowLog(n int) Option {
 	return func(c *writerConfig) error {
 		if n < MinWindowLog || n > MaxWindowLog {
-			return fmt.Errorf("window log %d out of range %d-%d", n, MinWindowLog, MaxWindowLog)
+			return &option.Error{
+				Msg: fmt.Sprintf("window log %d out of range %d-%d", n, MinWindowLog, MaxWindowLog),
+				Why: fmt.Sprintf("the window log must be %d to %d", MinWindowLog, MaxWindowLog),
+			}
 		}
 		c.windowLog = n
 		return nil
@@ -166,11 +173,9 @@ var (
 // an invalid option. Close must be called to finish the frame; it does
 // not close w.
 func NewWriter(w io.Writer, opts ...Option) (*Writer, error) {
-	c := writerConfig{level: DefaultLevel, threads: runtime.GOMAXPROCS(0), checksum: true}
-	for _, o := range opts {
-		if err := o(&c); err != nil {
-			return nil, err
-		}
+	c, err := applyWriter(opts)
+	if err != nil {
+		return nil, err
 	}
 	level, window := encoderLevel(c.level)
 	if c.windowLog != 0 {
@@ -205,6 +210,26 @@ func NewWriter(w io.Writer, opts ...Option) (*Writer, error) {
 	}
 	z.enc = enc
 	return z, nil
+}
+
+// Check reports whether opts are valid: nil when NewWriter would accept
+// them, else the first problem, the error NewWriter would return, so that
+// a command-line tool can report it as a usage error in its own name. It
+// builds no encoder.
+func Check(opts ...Option) error {
+	_, err := applyWriter(opts)
+	return err
+}
+
+// applyWriter returns the configuration opts make from the defaults.
+func applyWriter(opts []Option) (writerConfig, error) {
+	c := writerConfig{level: DefaultLevel, threads: runtime.GOMAXPROCS(0), checksum: true}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return writerConfig{}, err
+		}
+	}
+	return c, nil
 }
 
 // gateWriter passes writes on to w until it is shut, and remembers the

@@ -78,21 +78,6 @@ func FormatSize(n int64) string {
 	return fmt.Sprintf("%d", n)
 }
 
-// HumanBytes formats n for people: "1.5 MiB", "512 B".
-func HumanBytes(n int64) string {
-	f := float64(n)
-	for _, u := range []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"} {
-		if f < 1024 || u == "PiB" {
-			if u == "B" {
-				return fmt.Sprintf("%d B", n)
-			}
-			return fmt.Sprintf("%.1f %s", f, u)
-		}
-		f /= 1024
-	}
-	return ""
-}
-
 // Size is a pflag.Value for a SIZE flag.
 type Size struct {
 	V     int64

@@ -147,35 +147,6 @@ func TestFormatSize(t *testing.T) {
 	}
 }
 
-func TestHumanBytes(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in   int64
-		want string
-	}{
-		{0, "0 B"},
-		{1, "1 B"},
-		{512, "512 B"},
-		{1023, "1023 B"},
-		{1024, "1.0 KiB"},
-		{1536, "1.5 KiB"},
-		{1 << 20, "1.0 MiB"},
-		{1572864, "1.5 MiB"},
-		{100 << 20, "100.0 MiB"},
-		{10 << 30, "10.0 GiB"},
-		{1 << 40, "1.0 TiB"},
-		{3 << 49, "1.5 PiB"},
-		{1 << 60, "1024.0 PiB"}, // PiB is the largest unit
-	}
-	for _, tt := range tests {
-		t.Run(tt.want, func(t *testing.T) {
-			if got := HumanBytes(tt.in); got != tt.want {
-				t.Errorf("HumanBytes(%d) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestSizeValue(t *testing.T) {
 	t.Parallel()
 	var _ pflag.Value = (*Size)(nil)

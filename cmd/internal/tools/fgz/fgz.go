@@ -88,11 +88,19 @@ func define(fls *pflag.FlagSet) cli.Build {
 		}
 		if *decompress || *test {
 			var opts []gz.ReaderOption
+			add := func(flag string, o gz.ReaderOption) error {
+				opts = append(opts, o)
+				return cli.FlagError(fls, flag, gz.CheckReader(o))
+			}
 			if maxOutput.Given {
-				opts = append(opts, gz.MaxOutput(maxOutput.V))
+				if err := add("max-output", gz.MaxOutput(maxOutput.V)); err != nil {
+					return nil, err
+				}
 			}
 			if *threads != 0 || fls.Changed("threads") {
-				opts = append(opts, gz.ReadThreads(*threads))
+				if err := add("threads", gz.ReadThreads(*threads)); err != nil {
+					return nil, err
+				}
 			}
 			if *single {
 				return nil, cli.Usagef("--single-member applies to compression")
@@ -107,8 +115,8 @@ func define(fls *pflag.FlagSet) cli.Build {
 			if length.Given {
 				lim = length.V
 			}
-			if _, err := gz.NewReader(nil, opts...); err != nil {
-				return nil, cli.Usagef("%v", err)
+			if err := gz.CheckReader(opts...); err != nil { // all together
+				return nil, &cli.UsageError{Err: err}
 			}
 			st := &cli.Stage{Filter: &stages.Filter{Reader: func(src io.Reader) (io.ReadCloser, error) {
 				r, err := gz.NewReader(src, opts...)
@@ -128,16 +136,25 @@ func define(fls *pflag.FlagSet) cli.Build {
 		if offset.Given || length.Given {
 			return nil, cli.Usagef("--offset and --length apply to -d")
 		}
-		opts := []gz.Option{gz.Level(level), gz.SingleMember(*single)}
+		opts := []gz.Option{gz.SingleMember(*single)}
+		add := func(flag string, o gz.Option) error {
+			opts = append(opts, o)
+			return cli.FlagError(fls, flag, gz.Check(o))
+		}
+		if err := add("level", gz.Level(level)); err != nil {
+			return nil, err
+		}
 		if *threads != 0 || fls.Changed("threads") {
-			opts = append(opts, gz.Threads(*threads))
+			if err := add("threads", gz.Threads(*threads)); err != nil {
+				return nil, err
+			}
 		}
-		if blockSize.V > int64(gz.MaxBlockSize) {
-			return nil, cli.Usagef("--block-size %s: at most %s", cli.FormatSize(blockSize.V), cli.FormatSize(gz.MaxBlockSize))
+		// Past the largest, one more: the same error, and no int overflow.
+		if err := add("block-size", gz.BlockSize(int(min(blockSize.V, gz.MaxBlockSize+1)))); err != nil {
+			return nil, err
 		}
-		opts = append(opts, gz.BlockSize(int(blockSize.V)))
-		if _, err := gz.NewWriter(io.Discard, opts...); err != nil {
-			return nil, cli.Usagef("%v", err)
+		if err := gz.Check(opts...); err != nil { // all together
+			return nil, &cli.UsageError{Err: err}
 		}
 		if term.IsTerminal(env.Stdout) {
 			return nil, errors.New("compressed data not written to a terminal (redirect standard output)")

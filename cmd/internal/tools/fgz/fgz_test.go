@@ -93,11 +93,31 @@ func TestDefinitionErrors(t *testing.T) {
 	if !errors.Is(err, gz.ErrTooLarge) || s.Written() != 10 || !s.Aborted() {
 		t.Errorf("--max-output 10: %v, %d bytes out", err, s.Written())
 	}
-	for _, words := range [][]string{{"x"}, {"--level", "12"}, {"-p", "0"}, {"-b", "1"}, {"-b", "2G"}, {"--max-output", "1"}, {"-d", "--max-output", "-1"}, {"-1=false"}, {"-d", "-p", "0"}, {"-d", "--single-member"}} {
+	for _, words := range [][]string{{"x"}, {"--max-output", "1"}, {"-d", "--max-output", "-1"}, {"-1=false"}, {"-d", "--single-member"}} {
 		_, err := build(t, words...)
 		var ue *cli.UsageError
 		if !errors.As(err, &ue) {
 			t.Errorf("%v: %v, want a usage error", words, err)
+		}
+	}
+	// A value the stage refuses: the flag, the value, why; once each.
+	for _, tc := range []struct {
+		words []string
+		msg   string
+	}{
+		{[]string{"--level", "12"}, "--level 12: out of range 0-9"},
+		{[]string{"-p", "0"}, "--threads 0: out of range 1-1024"},
+		{[]string{"-p", "1025"}, "--threads 1025: out of range 1-1024"},
+		{[]string{"-b", "1"}, "--block-size 1: out of range 64KiB-256MiB"},
+		{[]string{"-b", "2G"}, "--block-size 2GiB: out of range 64KiB-256MiB"},
+		{[]string{"-b", "8P"}, "--block-size 8PiB: out of range 64KiB-256MiB"},
+		{[]string{"-d", "-p", "0"}, "--threads 0: out of range 1-1024"},
+		{[]string{"-t", "--threads=2000"}, "--threads 2000: out of range 1-1024"},
+	} {
+		_, err := build(t, tc.words...)
+		var ue *cli.UsageError
+		if !errors.As(err, &ue) || err.Error() != tc.msg {
+			t.Errorf("%v: %v, want the usage error %q", tc.words, err, tc.msg)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/fpipe/fpipe/cmd/internal/cli"
 	"github.com/fpipe/fpipe/cmd/internal/dated"
 	"github.com/fpipe/fpipe/cmd/internal/s3flags"
+	"github.com/fpipe/fpipe/internal/option"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/sink"
 	"github.com/fpipe/fpipe/stages/sum"
@@ -79,7 +80,7 @@ func (f *flags) algorithms() (algos []sum.Algorithm, explicit bool, err error) {
 		for _, s := range strings.Split(v, ",") {
 			a, err := sum.ParseAlgorithm(strings.TrimSpace(s))
 			if err != nil {
-				return nil, false, cli.Usagef("invalid argument %q for \"-a, --algo\" flag: %v", s, err)
+				return nil, false, &cli.UsageError{Err: option.Flag("--algo "+cli.Quote(s), err)}
 			}
 			algos = append(algos, a)
 		}
@@ -178,6 +179,12 @@ func (f *flags) buildFilter(env *cli.Env, algos []sum.Algorithm, explicit bool) 
 		}
 		opts = append(opts, sum.Expect(want...))
 	}
+	// Check the options now, before --out is opened, so that a mistake is
+	// a usage error. (The options above come from parsed words, but the
+	// check is the stage's to make.)
+	if err := sum.Check(opts...); err != nil {
+		return nil, &cli.UsageError{Err: err}
+	}
 	out, err := f.output(env)
 	if err != nil {
 		return nil, err
@@ -190,13 +197,6 @@ func (f *flags) buildFilter(env *cli.Env, algos []sum.Algorithm, explicit bool) 
 		st.Close = out.Abort // after the run: a no-op once committed
 	case !f.given("verify"):
 		opts = append(opts, sum.Output(stages.StdoutSink(env.Stderr)))
-	}
-	// Check the options now, so that a mistake is a usage error.
-	if _, err := sum.NewWriter(io.Discard, opts...); err != nil {
-		if out != nil {
-			out.Abort()
-		}
-		return nil, err
 	}
 	filter := sum.Filter(opts...)
 	filter.Name = "" // the tool names its errors

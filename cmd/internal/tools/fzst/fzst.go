@@ -164,29 +164,37 @@ func define(fls *pflag.FlagSet) cli.Build {
 			return nil, cli.Usagef("fzst reads standard input only, not %q: use fread FILE | fzst", args[0])
 		}
 		if *decompress || *test {
-			return decompressStage(env, *test, memory, long, *noCheck)
+			return decompressStage(fls, *test, memory, long, *noCheck)
 		}
 		if memory.Given {
 			return nil, cli.Usagef("--memory applies to -d and -t")
 		}
-		if dg.bad || level < zst.MinLevel || level > zst.MaxLevel {
-			return nil, cli.Usagef("compression level %d out of range %d-%d", level, zst.MinLevel, zst.MaxLevel)
+		if dg.bad { // the digits may have wrapped round to a valid level
+			return nil, cli.Usagef("--level: more than two digits: out of range %d-%d", zst.MinLevel, zst.MaxLevel)
 		}
-		opts := []zst.Option{zst.Level(level), zst.Checksum(!*noCheck)}
+		opts := []zst.Option{zst.Checksum(!*noCheck)}
+		add := func(flag string, o zst.Option) error {
+			opts = append(opts, o)
+			return cli.FlagError(fls, flag, zst.Check(o))
+		}
+		if err := add("level", zst.Level(level)); err != nil {
+			return nil, err
+		}
 		switch {
-		case *threads < 0:
+		case *threads < 0: // 0 is the tool's default: one per CPU
 			return nil, cli.Usagef("--threads %d: at least 0", *threads)
 		case *threads > 0:
-			opts = append(opts, zst.Threads(*threads))
+			if err := add("threads", zst.Threads(*threads)); err != nil {
+				return nil, err
+			}
 		}
 		if long.given {
-			if long.log < zst.MinWindowLog || long.log > zst.MaxWindowLog {
-				return nil, cli.Usagef("--long=%d: the window log must be %d to %d", long.log, zst.MinWindowLog, zst.MaxWindowLog)
+			if err := add("long", zst.WindowLog(long.log)); err != nil {
+				return nil, err
 			}
-			opts = append(opts, zst.WindowLog(long.log))
 		}
-		if _, err := zst.NewWriter(io.Discard, opts...); err != nil {
-			return nil, cli.Usagef("%v", err)
+		if err := zst.Check(opts...); err != nil { // all together
+			return nil, &cli.UsageError{Err: err}
 		}
 		if term.IsTerminal(env.Stdout) {
 			return nil, errors.New("compressed data not written to a terminal (redirect standard output)")
@@ -197,7 +205,7 @@ func define(fls *pflag.FlagSet) cli.Build {
 	}
 }
 
-func decompressStage(env *cli.Env, test bool, memory cli.Size, long *longFlag, noCheck bool) (*cli.Stage, error) {
+func decompressStage(fls *pflag.FlagSet, test bool, memory cli.Size, long *longFlag, noCheck bool) (*cli.Stage, error) {
 	limit := memory.V
 	if long.given {
 		if long.log < 10 || long.log > 41 {
@@ -208,8 +216,13 @@ func decompressStage(env *cli.Env, test bool, memory cli.Size, long *longFlag, n
 		}
 	}
 	opts := []zst.ReaderOption{zst.MaxWindow(limit), zst.IgnoreChecksum(noCheck)}
-	if _, err := zst.NewReader(nil, opts...); err != nil {
-		return nil, cli.Usagef("--memory %s: %v", cli.FormatSize(memory.V), err)
+	if memory.Given {
+		if err := cli.FlagError(fls, "memory", zst.CheckReader(opts[0])); err != nil {
+			return nil, err
+		}
+	}
+	if err := zst.CheckReader(opts...); err != nil { // all together
+		return nil, &cli.UsageError{Err: err}
 	}
 	st := &cli.Stage{Filter: &stages.Filter{Reader: func(src io.Reader) (io.ReadCloser, error) {
 		r, err := zst.NewReader(src, opts...)

@@ -96,19 +96,23 @@ func TestUsageErrors(t *testing.T) {
 		msg   string
 	}{
 		{[]string{"file"}, `fzst reads standard input only, not "file": use fread FILE | fzst`},
-		{[]string{"-20"}, "compression level 20 out of range 1-19"},
-		{[]string{"-123"}, "out of range 1-19"},
-		{[]string{"--level", "0"}, "compression level 0 out of range 1-19"},
+		{[]string{"-20"}, "--level 20: out of range 1-19"},
+		{[]string{"-123"}, "--level 123: out of range 1-19"},
+		{[]string{"-c123"}, "--level: more than two digits: out of range 1-19"},
+		{[]string{"-c" + strings.Repeat("9", 25)}, "--level: more than two digits: out of range 1-19"},
+		{[]string{"--level", "0"}, "--level 0: out of range 1-19"},
 		{[]string{"-T", "-2"}, "--threads -2: at least 0"},
 		{[]string{"--long=9"}, "--long=9: the window log must be 10 to 29"},
+		{[]string{"--long=30"}, "--long=30: the window log must be 10 to 29"},
 		{[]string{"-d", "--long=42"}, "--long=42: the window log must be 10 to 41"},
 		{[]string{"--memory", "1G"}, "--memory applies to -d and -t"},
-		{[]string{"-t", "-M", "512"}, "window limit 512 out of range"},
+		{[]string{"-t", "-M", "512"}, "--memory 512: out of range 1KiB-3840GiB"},
+		{[]string{"-d", "--memory", "4T"}, "--memory 4TiB: out of range 1KiB-3840GiB"},
 	} {
 		_, err := build(t, tc.words...)
 		var ue *cli.UsageError
-		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.msg) {
-			t.Errorf("fzst %v: %v; want a usage error with %q", tc.words, err, tc.msg)
+		if !errors.As(err, &ue) || err.Error() != tc.msg {
+			t.Errorf("fzst %v: %v; want the usage error %q", tc.words, err, tc.msg)
 		}
 	}
 }
