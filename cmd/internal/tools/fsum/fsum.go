@@ -29,7 +29,8 @@ var Tool = &cli.Tool{
 	Details: `With no FILE, fsum is a filter: standard input goes to standard output
 unchanged, and at a clean end of input the sum lines go to stderr, or to
 --out FILE (written atomically and durably, as fsink writes). The lines
-record --name, or else FILE's name without its folder and its suffix
+record --name; or, under fpipe, the name of an fsink that stores the
+stream unchanged; or else FILE's name without its folder and its suffix
 (-o /b/db.gz.sha256: db.gz; a FILE without .sha256, .sha512, .sha1, .md5,
 .b3 or .blake3 needs --name). --verify SUMFILE instead fails the stream
 (exit 1) unless its digest is the one SUMFILE gives for --name.
@@ -61,7 +62,7 @@ func define(fs *pflag.FlagSet) cli.Build {
 	f := &flags{fs: fs}
 	fs.StringArrayVarP(&f.algos, "algo", "a", nil, "digest `ALGO`: sha256, sha512, sha1, md5, blake3, crc32c; repeat for one line each (default sha256)")
 	fs.StringVarP(&f.out, "out", "o", "", "write the sum lines to `FILE`, atomically and only after a clean end (filter: default stderr)")
-	fs.StringVar(&f.name, "name", "", "file `NAME` recorded in the lines of a filter (default: --out's FILE less its folder and suffix, else \"-\"), and the line --verify uses")
+	fs.StringVar(&f.name, "name", "", "file `NAME` recorded in the lines of a filter (default: the fsink's under fpipe, or --out's FILE less its folder and suffix, else \"-\"), and the line --verify uses")
 	fs.StringVar(&f.verify, "verify", "", "filter: fail at the end of input unless the digest is the one `SUMFILE` gives")
 	fs.BoolVar(&f.tag, "tag", false, "write tagged lines: SHA256 (name) = hex")
 	fs.BoolVarP(&f.zero, "zero", "z", false, "end lines with NUL, not newline, and do not escape names")
@@ -168,7 +169,7 @@ func (f *flags) buildFilter(env *cli.Env, algos []sum.Algorithm, explicit bool) 
 		}
 		name = n
 	} else if f.given("out") && !f.given("verify") {
-		n, err := nameFromOut(f.out)
+		n, err := outName(f.out, env.Sink)
 		if err != nil {
 			return nil, err
 		}
@@ -219,6 +220,20 @@ func (f *flags) buildFilter(env *cli.Env, algos []sum.Algorithm, explicit bool) 
 
 // sumSuffixes are the endings of sum files that nameFromOut takes off.
 var sumSuffixes = []string{".sha256", ".sha512", ".sha1", ".md5", ".b3", ".blake3"}
+
+// outName is the name a filter's lines record when --out is given without
+// --name: under fpipe, the name of the fsink that stores the stream as it
+// leaves fsum (sink, from Env.Sink), without its folder; else nameFromOut.
+func outName(out, sink string) (string, error) {
+	if sink != "" {
+		if exp, err := dated.Expand(sink); err == nil { // else fsink reports it
+			if n := path.Base(exp); n != "." && n != ".." && n != "/" {
+				return n, nil
+			}
+		}
+	}
+	return nameFromOut(out)
+}
 
 // nameFromOut is the name a filter's lines record when --out is given
 // without --name: the sum file's own name, its placeholders expanded,

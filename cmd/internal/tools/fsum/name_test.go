@@ -43,3 +43,27 @@ func TestNameFromOut(t *testing.T) {
 		}
 	}
 }
+
+func TestOutNameFromSink(t *testing.T) {
+	t.Setenv("FPIPE_TIME", "2026-11-30T02:03:04Z")
+	for _, c := range []struct{ out, sink, want string }{
+		{"sums.sha256", "/data/db.sql.gz", "db.sql.gz"},
+		{"plain", "d-{utcdate}.gz", "d-2026-11-30.gz"},
+		{"x.sha256", "s3://bkt/k/db.gz", "db.gz"},
+		{"x.sha256", "", "x"},
+		{"x.sha256", "{nope}", "x"}, // fsink reports its own template
+		{"x.sha256", "/", "x"},
+		{"x.sha256", "..", "x"},
+		{"plain", "", ""},
+		{"plain", "..", ""},
+	} {
+		got, err := outName(c.out, c.sink)
+		var ue *cli.UsageError
+		switch {
+		case c.want == "" && !errors.As(err, &ue):
+			t.Errorf("outName(%q, %q) = %q, %v; want a usage error", c.out, c.sink, got, err)
+		case c.want != "" && (err != nil || got != c.want):
+			t.Errorf("outName(%q, %q) = %q, %v; want %q", c.out, c.sink, got, err, c.want)
+		}
+	}
+}
