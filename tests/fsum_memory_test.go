@@ -15,7 +15,7 @@ func TestMemoryFsum(t *testing.T) {
 	checkFlatRSS(t, 100*mib, 10*gib, 8*1024, func(size int64) []string {
 		return []string{
 			fmt.Sprintf("%s --length %d /dev/zero", bin("fread"), size),
-			bin("fsum") + " -a crc32c -o sum.crc --no-sync > /dev/null",
+			bin("fsum") + " -a crc32c -o sum.crc --name - --no-sync > /dev/null",
 		}
 	})
 }

@@ -339,9 +339,9 @@ func relTmpfs(t *testing.T) {
 	}{
 		{"fsink-4MiB-into-1MiB", "fsink", "fread --length 4M /dev/zero | fsink dest", false},
 		{"fsink-small-into-full", "fsink", "fread --length 10000 /dev/zero | fsink dest", true},
-		{"fsum-o-into-full", "fsum -o", "fread --length 10000 /dev/zero | fsum -o dest >/dev/null", true},
+		{"fsum-o-into-full", "fsum -o", "fread --length 10000 /dev/zero | fsum -o dest --name n >/dev/null", true},
 		{"fpipe-into-full", "fpipe", "fpipe 'fread --length 4M /dev/zero | fsink dest'", false},
-		{"fpipe-fsum-o-into-full", "fpipe", "fpipe 'fread --length 10000 /dev/zero | fsum -o dest | fsink other'", true},
+		{"fpipe-fsum-o-into-full", "fpipe", "fpipe 'fread --length 10000 /dev/zero | fsum -o dest --name other | fsink other'", true},
 	}
 	for _, tc := range cases {
 		inj := "tmpfs of 1 MiB"

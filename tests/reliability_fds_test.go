@@ -64,7 +64,7 @@ func relClosedFD(t *testing.T) {
 		{"fzst", "fzst"},
 		{"fzst -d", "fzst -d"},
 		{"fsink", "fsink dest"},
-		{"fsum -o", "fsum -o dest"},
+		{"fsum -o", "fsum -o dest --name n"},
 		{"fpipe 'fgz | fsink dest'", "fpipe 'fgz | fsink dest'"},
 	}
 	for _, r := range readers {

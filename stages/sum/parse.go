@@ -64,10 +64,18 @@ func (r RawLine) Line() Line {
 	return Line{Algorithm: r.Algorithm, Digest: bytes.Clone(r.Digest), Name: string(r.Name), Tagged: r.Tagged, Binary: r.Binary}
 }
 
-// NewParser returns a Parser for one sum file. Untagged lines are of
-// algorithm def (SHA256 when zero), and must have its digest length. Tagged
-// lines name their algorithm; with only, tags other than def's are
-// malformed, as in sha256sum.
+// NewParser returns a Parser for one sum file, whose untagged lines are of
+// algorithm def (SHA256 when zero) or found by their length.
+//
+// With only (the user named the algorithm, as sha256sum's name does),
+// untagged lines must have def's digest length, and tags other than def's
+// are malformed, as in sha256sum.
+//
+// Without only, tagged lines name their algorithm, and an untagged line's
+// digest length names it where one algorithm has that length: 8 hex digits
+// CRC32C, 32 MD5, 40 SHA1, 128 SHA512. 64 digits are both SHA256 and
+// BLAKE3, so they are def's if def has that length, else SHA256; nothing in
+// the line tells the two apart.
 func NewParser(def Algorithm, only bool) *Parser {
 	if !def.Valid() {
 		def = SHA256
@@ -125,7 +133,7 @@ func (p *Parser) parse(s []byte) (RawLine, error) {
 		}
 	}
 
-	a := p.def
+	a := p.untagged(s)
 	n := 2 * a.Size()
 	if len(s) < n+2 || !isBlank(s[n]) {
 		return RawLine{}, ErrMalformed
@@ -152,6 +160,32 @@ func (p *Parser) parse(s []byte) (RawLine, error) {
 	l.Name = name
 	return l, nil
 }
+
+// untagged returns the algorithm of the untagged line s: def, or, without
+// only, the one that the length of its first word names (see NewParser).
+// The caller checks that the line has that algorithm's length.
+func (p *Parser) untagged(s []byte) Algorithm {
+	if p.only {
+		return p.def
+	}
+	n := bytes.IndexAny(s, " \t")
+	switch {
+	case n == 2*p.def.Size():
+		return p.def
+	case n == 2*SHA256.Size():
+		return SHA256
+	}
+	for _, a := range byLength {
+		if n == 2*a.Size() {
+			return a
+		}
+	}
+	return p.def
+}
+
+// byLength lists the algorithms that an untagged digest's length names
+// alone; SHA256 and BLAKE3 share theirs.
+var byLength = []Algorithm{CRC32C, MD5, SHA1, SHA512}
 
 // parseTagged parses what follows "TAG (": "name) = hex".
 func (p *Parser) parseTagged(a Algorithm, s []byte, escaped bool) (RawLine, error) {

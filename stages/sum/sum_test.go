@@ -193,12 +193,40 @@ func TestParseAlgorithmChoice(t *testing.T) {
 	if l, _, err := NewParser(MD5, true).Parse(md5line); err != nil || l.Algorithm != MD5 {
 		t.Errorf("Parse(MD5 line) with only MD5 = %+v, %v", l, err)
 	}
-	// Untagged lines take the parser's algorithm and its length.
-	if l, _, err := NewParser(BLAKE3, false).Parse([]byte(abc[BLAKE3] + "  x")); err != nil || l.Algorithm != BLAKE3 {
-		t.Errorf("Parse(blake3 line) = %+v, %v", l, err)
-	}
-	if _, _, err := NewParser(SHA1, false).Parse([]byte(abc[SHA256] + "  x")); !errors.Is(err, ErrMalformed) {
-		t.Errorf("Parse(sha256 line) as SHA1 = %v, want ErrMalformed", err)
+	// Untagged lines: with only, the parser's algorithm and its length;
+	// without, the length names the algorithm where it names one.
+	for _, c := range []struct {
+		def  Algorithm
+		only bool
+		line string
+		want Algorithm // 0: malformed
+	}{
+		{BLAKE3, false, abc[BLAKE3] + "  x", BLAKE3},
+		{SHA256, false, abc[BLAKE3] + "  x", SHA256}, // 64 digits: def's
+		{SHA1, false, abc[SHA256] + "  x", SHA256},   // def is not 64 digits long
+		{SHA256, false, abc[MD5] + "  x", MD5},
+		{SHA256, false, abc[SHA1] + " *x", SHA1},
+		{SHA256, false, abc[SHA512] + "\tx", SHA512},
+		{SHA256, false, "e3069283  x", CRC32C}, // CRC-32C check value
+		{SHA256, false, abc[MD5] + " x", MD5},  // BSD reversed
+		{SHA256, false, "\\" + abc[SHA1] + "  a\\nb", SHA1},
+		{SHA256, false, abc[SHA256][:48] + "  x", 0}, // 48 digits: no algorithm
+		{SHA256, false, abc[SHA256][:63] + "  x", 0},
+		{SHA256, false, abc[MD5][:31] + "g  x", 0},
+		{SHA256, false, abc[MD5], 0},
+		{SHA1, true, abc[SHA256] + "  x", 0},
+		{SHA256, true, abc[MD5] + "  x", 0},
+		{SHA256, true, abc[SHA512] + "  x", 0},
+		{MD5, true, abc[MD5] + "  x", MD5},
+		{BLAKE3, true, abc[BLAKE3] + "  x", BLAKE3},
+	} {
+		l, _, err := NewParser(c.def, c.only).Parse([]byte(c.line))
+		switch {
+		case c.want == 0 && !errors.Is(err, ErrMalformed):
+			t.Errorf("NewParser(%v, %v).Parse(%q) = %+v, %v; want ErrMalformed", c.def, c.only, c.line, l, err)
+		case c.want != 0 && (err != nil || l.Algorithm != c.want || l.Name == ""):
+			t.Errorf("NewParser(%v, %v).Parse(%q) = %+v, %v; want %v", c.def, c.only, c.line, l, err, c.want)
+		}
 	}
 }
 

@@ -19,6 +19,10 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Tool   string // the tool's name, for messages
+	// Sink, under fpipe, is the destination (as written, placeholders not
+	// expanded) of the fsink that receives this stage's output unchanged:
+	// only pass-through stages in between. Empty otherwise.
+	Sink string
 
 	mu     sync.Mutex
 	warned bool

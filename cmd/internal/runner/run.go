@@ -236,7 +236,7 @@ func (p *pipeline) build() int {
 		if err != nil {
 			return usage(p.stderr, fmt.Errorf("%s: %v", s.name, err))
 		}
-		env := &cli.Env{Ctx: p.ctx, Stderr: p.stderr, Tool: "fpipe: " + s.name}
+		env := &cli.Env{Ctx: p.ctx, Stderr: p.stderr, Tool: "fpipe: " + s.name, Sink: p.sinkAfter(i)}
 		if i == 0 {
 			env.Stdin = p.stdin
 		}

@@ -121,6 +121,7 @@ func (c *checker) checkFile(ctx context.Context, sumFile string) error {
 	}
 	sc := sum.NewScanner(r, sum.NewParser(c.def, c.explicit))
 	var formatted, misformatted, unreadable, mismatched, matched int
+	var b3 blake3Hint
 	for {
 		l, err := sc.NextRaw()
 		if err == io.EOF {
@@ -178,6 +179,7 @@ func (c *checker) checkFile(ctx context.Context, sumFile string) error {
 			}
 		case !bytes.Equal(got, l.Digest):
 			mismatched++
+			b3.count(c.explicit, l, false)
 			if !c.status {
 				if err := c.print(name, "FAILED"); err != nil {
 					return err
@@ -185,6 +187,7 @@ func (c *checker) checkFile(ctx context.Context, sumFile string) error {
 			}
 		default:
 			matched++
+			b3.count(c.explicit, l, true)
 			if !c.status && !c.quiet {
 				if err := c.print(name, "OK"); err != nil {
 					return err
@@ -207,6 +210,9 @@ func (c *checker) checkFile(ctx context.Context, sumFile string) error {
 		if mismatched > 0 {
 			c.warn("WARNING: %s", plural(mismatched, "computed checksum", "computed checksums", "did NOT match"))
 		}
+		if b3.show() {
+			c.warn("WARNING: %s: no 64-digit sum matched as SHA256; if they are BLAKE3 sums (b3sum), pass -a blake3", quote(display))
+		}
 		if c.ignoreMissing && matched+mismatched == 0 {
 			c.warn("%s: no file was verified", quote(display))
 		}
@@ -216,6 +222,27 @@ func (c *checker) checkFile(ctx context.Context, sumFile string) error {
 	}
 	return nil
 }
+
+// blake3Hint counts, in one sum file, the untagged 64-digit lines checked
+// as SHA256 because no --algo was given: SHA256 and BLAKE3 digests have
+// the same length, and b3sum writes lines that look like sha256sum's.
+type blake3Hint struct{ failed, matched int }
+
+func (h *blake3Hint) count(explicit bool, l sum.RawLine, ok bool) {
+	if explicit || l.Tagged || l.Algorithm != sum.SHA256 {
+		return
+	}
+	if ok {
+		h.matched++
+	} else {
+		h.failed++
+	}
+}
+
+// show reports whether to suggest -a blake3: some lines failed and none
+// matched (one matching line shows that the file holds SHA256 sums, and
+// the rest changed files).
+func (h *blake3Hint) show() bool { return h.failed > 0 && h.matched == 0 }
 
 // digest hashes r to its end with a, checking ctx between reads. The
 // result is valid until the next call.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"slices"
 	"strings"
 
@@ -28,14 +29,21 @@ var Tool = &cli.Tool{
 	Summary: "Hash standard input as it passes to standard output, or hash or check FILEs like sha256sum.",
 	Details: `With no FILE, fsum is a filter: standard input goes to standard output
 unchanged, and at a clean end of input the sum lines go to stderr, or to
---out FILE (written atomically and durably, as fsink writes). --verify
-SUMFILE instead fails the stream (exit 1) unless its digest is the one
-SUMFILE gives for --name.
+--out FILE (written atomically and durably, as fsink writes). The lines
+record --name; or, under fpipe, the name of an fsink that stores the
+stream unchanged; or else FILE's name without its folder and its suffix
+(-o /b/db.gz.sha256: db.gz; a FILE without .sha256, .sha512, .sha1, .md5,
+.b3 or .blake3 needs --name). --verify SUMFILE instead fails the stream
+(exit 1) unless its digest is the one SUMFILE gives for --name.
 
 With FILEs, fsum prints their sums on standard output, as sha256sum does.
 With --check, the FILEs are sum files whose lines are checked, as
 sha256sum -c checks them, except that names of FIFOs and devices fail
-("FAILED not a regular file") instead of hanging.
+("FAILED not a regular file") instead of hanging. Without --algo, the
+length of an untagged line's digest gives its algorithm: 8 hex digits
+crc32c, 32 md5, 40 sha1, 128 sha512, 64 sha256 (b3sum's lines too: when
+none of a file's 64-digit lines match, fsum says to pass -a blake3). With
+--algo, every untagged line is of that algorithm, as in sha256sum.
 
 Lines are byte-identical to GNU coreutils 9.1's; ALGO is sha256 (default),
 sha512, sha1, md5, blake3 or crc32c.`,
@@ -55,7 +63,7 @@ func define(fs *pflag.FlagSet) cli.Build {
 	f := &flags{fs: fs}
 	fs.StringArrayVarP(&f.algos, "algo", "a", nil, "digest `ALGO`: sha256, sha512, sha1, md5, blake3, crc32c; repeat for one line each (default sha256)")
 	fs.StringVarP(&f.out, "out", "o", "", "write the sum lines to `FILE`, atomically and only after a clean end (filter: default stderr)")
-	fs.StringVar(&f.name, "name", "", "file `NAME` recorded in the lines of a filter (default \"-\"), and the line --verify uses")
+	fs.StringVar(&f.name, "name", "", "file `NAME` recorded in the lines of a filter (default: the fsink's under fpipe, or --out's FILE less its folder and suffix, else \"-\"), and the line --verify uses")
 	fs.StringVar(&f.verify, "verify", "", "filter: fail at the end of input unless the digest is the one `SUMFILE` gives")
 	fs.BoolVar(&f.tag, "tag", false, "write tagged lines: SHA256 (name) = hex")
 	fs.BoolVarP(&f.zero, "zero", "z", false, "end lines with NUL, not newline, and do not escape names")
@@ -161,6 +169,12 @@ func (f *flags) buildFilter(env *cli.Env, algos []sum.Algorithm, explicit bool) 
 			return nil, &cli.UsageError{Err: err}
 		}
 		name = n
+	} else if f.given("out") && !f.given("verify") {
+		n, err := outName(f.out, env.Sink)
+		if err != nil {
+			return nil, err
+		}
+		name = n
 	}
 	opts := []sum.Option{sum.Algorithms(algos...), sum.Name(name), sum.WithFormat(f.format())}
 	if f.given("verify") {
@@ -202,6 +216,46 @@ func (f *flags) buildFilter(env *cli.Env, algos []sum.Algorithm, explicit bool) 
 	filter.Name = "" // the tool names its errors
 	st.Filter = &filter
 	return st, nil
+}
+
+// sumSuffixes are the endings of sum files that nameFromOut takes off.
+var sumSuffixes = []string{".sha256", ".sha512", ".sha1", ".md5", ".b3", ".blake3"}
+
+// outName is the name a filter's lines record when --out is given without
+// --name: under fpipe, the name of the fsink that stores the stream as it
+// leaves fsum (sink, from Env.Sink), without its folder; else nameFromOut.
+func outName(out, sink string) (string, error) {
+	if sink != "" {
+		if exp, err := dated.Expand(sink); err == nil { // else fsink reports it
+			if n := path.Base(exp); n != "." && n != ".." && n != "/" {
+				return n, nil
+			}
+		}
+	}
+	return nameFromOut(out)
+}
+
+// nameFromOut is the name a filter's lines record when --out is given
+// without --name: the sum file's own name, its placeholders expanded,
+// without its folder and its suffix ("/b/db.gz.sha256": "db.gz"), since a
+// sum file is checked from its folder. A FILE without one of sumSuffixes
+// does not say which file it describes: a usage error, rather than a line
+// for "-" that verifies nothing.
+func nameFromOut(out string) (string, error) {
+	if out == "" || out == "-" {
+		return "-", nil // output() refuses it
+	}
+	exp, err := dated.Expand(out)
+	if err != nil {
+		return "", &cli.UsageError{Err: err}
+	}
+	base := path.Base(exp)
+	for _, suf := range sumSuffixes {
+		if n, ok := strings.CutSuffix(base, suf); ok && n != "" && n != "." && n != ".." {
+			return n, nil
+		}
+	}
+	return "", cli.Usagef("--out %s: which file do the sums describe? pass --name NAME (or end FILE with %s or %s)", quote(out), strings.Join(sumSuffixes[:len(sumSuffixes)-1], ", "), sumSuffixes[len(sumSuffixes)-1])
 }
 
 // expected reads the digests that --verify expects from the sum file.
