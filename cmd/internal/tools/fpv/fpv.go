@@ -47,9 +47,8 @@ standard input when it is a regular file. --size @FILE takes the size of FILE.
 count; with --timer, the elapsed seconds first), one per line, every
 --interval (default 1 second), without a time.
 
---rate-limit holds the stream to RATE bytes per second with frate's limiter:
-1m, 1M and 1MiB are 1048576 (k, m, g, t as pv takes them), 1MB is 1000000.
-pv flags that fpv does not have (-l, -F, -c, -E, ...) are refused with the
+--rate-limit holds the stream to RATE bytes per second with frate's limiter;
+RATE is a SIZE, as pv -L takes it (1m = 1M = 1MiB). pv flags that fpv does not have (-l, -F, -c, -E, ...) are refused with the
 nearest way to do the same.`,
 	Define: define,
 }
