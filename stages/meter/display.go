@@ -12,6 +12,7 @@ import (
 type meter struct {
 	config
 	n     atomic.Int64
+	first atomic.Int64 // with wait: the time of the first byte, in Unix ns
 	start time.Time
 	stop  chan struct{}
 	done  chan struct{}
@@ -97,15 +98,46 @@ func (m *meter) write(s string) {
 	}
 }
 
+// add counts n bytes that went by.
+func (m *meter) add(n int) {
+	if n > 0 && m.wait && m.first.Load() == 0 {
+		m.first.Store(time.Now().UnixNano())
+	}
+	m.n.Add(int64(n))
+}
+
+// begin is when the time counts from: the start, or with wait the first
+// byte; ok is false while wait waits.
+func (m *meter) begin() (t time.Time, ok bool) {
+	if !m.wait {
+		return m.start, true
+	}
+	if f := m.first.Load(); f != 0 {
+		return time.Unix(0, f), true
+	}
+	return m.start, false
+}
+
+// stamp is the time that starts a Lines line, with its space.
+func (m *meter) stamp(now time.Time) string {
+	if m.layout == "" {
+		return ""
+	}
+	return now.Format(m.layout) + " "
+}
+
 // update draws one interval's display.
 func (m *meter) update(now time.Time) {
+	if _, ok := m.begin(); !ok {
+		return
+	}
 	n := m.n.Load()
 	cur := m.current(now, n)
 	switch m.display {
 	case Numeric:
 		m.write(m.numeric(now, n, false))
 	case Lines:
-		m.write(m.prefix() + m.progress(now, n, cur, false) + "\n")
+		m.write(m.stamp(now) + m.prefix() + m.progress(now, n, cur, false) + "\n")
 	case Terminal:
 		m.redraw(m.prefix()+m.progress(now, n, cur, true), false)
 	}
@@ -125,7 +157,7 @@ func (m *meter) last(now time.Time, err error) {
 	if m.display == Terminal {
 		m.redraw(line, true)
 	} else {
-		m.write(line + "\n")
+		m.write(m.stamp(now) + line + "\n")
 	}
 	if err != nil && !m.outBroke {
 		m.reported.Store(true)
@@ -164,6 +196,9 @@ func (m *meter) current(now time.Time, n int64) float64 {
 			old = s
 			break
 		}
+	}
+	if start, _ := m.begin(); old.t.Before(start) {
+		old = sample{start, 0} // WaitFirstByte: no byte went by before
 	}
 	m.samples = append(m.samples, sample{now, n})
 	if len(m.samples) > 16 {

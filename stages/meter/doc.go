@@ -10,11 +10,16 @@
 //     elapsed time, current and average rate and, when the size is known, a
 //     bar, the percentage and the time left.
 //   - [Lines]: for logs (cron, systemd, a file): one plain line every
-//     interval, ending in a newline, never a carriage return.
+//     interval, ending in a newline, never a carriage return. Each line
+//     starts with the local time in ISO 8601 (RFC 3339:
+//     2026-11-30T12:00:00+01:00), or as [TimeFormat] says.
 //   - [Numeric]: the numbers pv -n prints, one line each interval: the
 //     percentage (or, with NumericBytes, the byte count), preceded by the
 //     elapsed seconds with NumericTimer. For scripts and dialog --gauge.
 //   - [Quiet]: nothing.
+//
+// [Fields] picks the parts of a Terminal or Lines update as pv's display
+// switches do (-p -t -e -r -a -b); [WaitFirstByte] is pv -W.
 //
 // In Terminal and Lines, the last line, written when the stage is closed,
 // says what happened: bytes, time, average rate, and whether the stream ended

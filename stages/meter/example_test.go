@@ -16,7 +16,7 @@ import (
 // is over before the first interval, so only the summary is written.
 func ExampleNewWriter() {
 	var log strings.Builder
-	w, err := meter.NewWriter(io.Discard, meter.Output(&log), meter.Name("backup"), meter.Interval(time.Hour))
+	w, err := meter.NewWriter(io.Discard, meter.Output(&log), meter.Name("backup"), meter.Interval(time.Hour), meter.TimeFormat(""))
 	if err != nil {
 		panic(err)
 	}
@@ -51,7 +51,7 @@ func ExampleNewReader() {
 func Example_chain() {
 	var log strings.Builder
 	m := func(dst io.Writer) (io.WriteCloser, error) {
-		return meter.NewWriter(dst, meter.Output(&log), meter.Name("fpv"))
+		return meter.NewWriter(dst, meter.Output(&log), meter.Name("fpv"), meter.TimeFormat(""))
 	}
 	_, err := stages.Run(context.Background(), stages.Chain{
 		Source:  strings.NewReader("a backup\n"),

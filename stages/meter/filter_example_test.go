@@ -15,7 +15,7 @@ func ExampleFilter() {
 	var log strings.Builder
 	n, err := stages.Run(context.Background(), stages.Chain{
 		Source:  strings.NewReader("a backup, measured\n"),
-		Filters: []stages.Filter{meter.Filter(meter.Output(&log), meter.Name("backup"))},
+		Filters: []stages.Filter{meter.Filter(meter.Output(&log), meter.Name("backup"), meter.TimeFormat(""))},
 		Sink:    stages.StdoutSink(os.Stdout),
 	})
 	fmt.Println(n, err, strings.HasPrefix(log.String(), "backup: 19 B"))

@@ -38,7 +38,8 @@ func (m *meter) percent(n int64, ended bool) int64 {
 func (m *meter) numeric(now time.Time, n int64, clean bool) string {
 	var b strings.Builder
 	if m.numTimer {
-		fmt.Fprintf(&b, "%.4f ", now.Sub(m.start).Seconds())
+		start, _ := m.begin()
+		fmt.Fprintf(&b, "%.4f ", now.Sub(start).Seconds())
 	}
 	if m.numBytes {
 		fmt.Fprintf(&b, "%d\n", n)
@@ -48,43 +49,119 @@ func (m *meter) numeric(now time.Time, n int64, clean bool) string {
 	return b.String()
 }
 
-// progress is the body of a Terminal or Lines update.
+// progress is the body of a Terminal or Lines update: the fields asked
+// for, in pv's order.
 func (m *meter) progress(now time.Time, n int64, cur float64, term bool) string {
-	el := now.Sub(m.start)
+	start, _ := m.begin()
+	el := now.Sub(start)
 	avg := rate(n, el)
-	var b strings.Builder
 	if term {
-		// What does not fit goes: first the bar, then the average.
-		w := 80
-		if m.width != nil {
-			w = m.width()
+		return m.termProgress(el, n, cur, avg)
+	}
+	var parts []string
+	switch f := m.fields; {
+	case f&Bytes != 0 && f&Timer != 0:
+		parts = append(parts, formatBytes(n)+" in "+clock(el))
+	case f&Bytes != 0:
+		parts = append(parts, formatBytes(n))
+	case f&Timer != 0:
+		parts = append(parts, clock(el)+" elapsed")
+	}
+	if m.fields&Rate != 0 {
+		parts = append(parts, formatRate(cur)+" now")
+	}
+	if m.fields&Average != 0 {
+		parts = append(parts, formatRate(avg)+" average")
+	}
+	if m.size >= 0 && m.fields&Progress != 0 {
+		parts = append(parts, fmt.Sprintf("%d%% of %s", m.percent(n, false), formatBytes(m.size)))
+	}
+	if m.size >= 0 && m.fields&ETA != 0 {
+		parts = append(parts, "ETA "+eta(m.size-n, avg))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// termProgress is the Terminal line. What does not fit goes: first the
+// bar, then the average.
+func (m *meter) termProgress(el time.Duration, n int64, cur, avg float64) string {
+	w := 80
+	if m.width != nil {
+		w = m.width()
+	}
+	avail := max(w, 20) - 1 - len(m.prefix())
+	var head []string
+	if m.fields&Bytes != 0 {
+		head = append(head, fmt.Sprintf("%8s", formatBytes(n)))
+	}
+	if m.fields&Timer != 0 {
+		head = append(head, clock(el))
+	}
+	if m.fields&Rate != 0 {
+		head = append(head, fmt.Sprintf("[%10s]", formatRate(cur)))
+	}
+	var b strings.Builder
+	b.WriteString(strings.Join(head, " "))
+	sep := func() string {
+		if b.Len() == 0 {
+			return ""
 		}
-		avail := max(w, 20) - 1 - len(m.prefix())
-		fmt.Fprintf(&b, "%8s %s [%10s]", formatBytes(n), clock(el), formatRate(cur))
-		avgs := fmt.Sprintf(" [avg %10s]", formatRate(avg))
-		tail := ""
-		if m.size >= 0 {
-			tail = fmt.Sprintf(" %3d%% ETA %s", m.percent(n, false), eta(m.size-n, avg))
-		}
-		if b.Len()+len(avgs)+len(tail) <= avail {
+		return " "
+	}
+	var tail []string
+	if m.size >= 0 && m.fields&Progress != 0 {
+		tail = append(tail, fmt.Sprintf("%3d%%", m.percent(n, false)))
+	}
+	if m.size >= 0 && m.fields&ETA != 0 {
+		tail = append(tail, "ETA "+eta(m.size-n, avg))
+	}
+	tails := strings.Join(tail, " ")
+	if tails != "" {
+		tails = " " + tails
+	}
+	if m.fields&Average != 0 {
+		avgs := sep() + fmt.Sprintf("[avg %10s]", formatRate(avg))
+		if b.Len()+len(avgs)+len(tails) <= avail || m.fields == Average {
 			b.WriteString(avgs)
 		}
-		if barw := avail - b.Len() - len(tail) - 1; m.size >= 0 && barw >= 5 {
-			b.WriteString(" " + bar(n, m.size, barw))
+	}
+	if m.fields&Progress != 0 {
+		s := sep()
+		if barw := avail - b.Len() - len(s) - len(tails); barw >= 5 {
+			b.WriteString(s)
+			if m.size >= 0 {
+				b.WriteString(bar(n, m.size, barw))
+			} else {
+				b.WriteString(bounce(el, barw))
+			}
 		}
-		b.WriteString(tail)
-		return b.String()
 	}
-	fmt.Fprintf(&b, "%s in %s, %s now, %s average", formatBytes(n), clock(el), formatRate(cur), formatRate(avg))
-	if m.size >= 0 {
-		fmt.Fprintf(&b, ", %d%% of %s, ETA %s", m.percent(n, false), formatBytes(m.size), eta(m.size-n, avg))
+	if b.Len() == 0 {
+		tails = strings.TrimPrefix(tails, " ")
 	}
+	b.WriteString(tails)
 	return b.String()
+}
+
+// bounce is the bar of an unknown size, as pv's: a <=> that moves left
+// and right, one column per update interval of 200 ms.
+func bounce(el time.Duration, w int) string {
+	inner := w - 2
+	span := inner - 3
+	if span <= 0 {
+		return "[" + strings.Repeat(" ", inner) + "]"
+	}
+	pos := int(el/DefaultTerminalInterval) % (2 * span)
+	if pos > span {
+		pos = 2*span - pos
+	}
+	return "[" + strings.Repeat(" ", pos) + "<=>" + strings.Repeat(" ", span-pos) + "]"
 }
 
 // summary is the body of the last line.
 func (m *meter) summary(now time.Time, n int64, err error) string {
-	el := now.Sub(m.start)
+	start, _ := m.begin()
+	el := now.Sub(start)
 	s := fmt.Sprintf("%s in %s, %s average", formatBytes(n), clockHundredths(el), formatRate(rate(n, el)))
 	switch {
 	case err != nil:

@@ -58,7 +58,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		return 0, w.err
 	}
 	n, err := w.dst.Write(p)
-	w.m.n.Add(int64(n))
+	w.m.add(n)
 	if err == nil && n < len(p) {
 		err = io.ErrShortWrite
 	}
@@ -139,7 +139,7 @@ func NewReader(src io.Reader, opts ...Option) (*Reader, error) {
 // errors come back as they are.
 func (r *Reader) Read(p []byte) (int, error) {
 	n, err := r.src.Read(p)
-	r.m.n.Add(int64(n))
+	r.m.add(n)
 	switch {
 	case err == io.EOF:
 		r.ended = true

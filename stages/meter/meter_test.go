@@ -80,7 +80,7 @@ func TestFormats(t *testing.T) {
 func TestLines(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var out screen
-		w, err := NewWriter(io.Discard, Output(&out), Name("fpv"))
+		w, err := NewWriter(io.Discard, Output(&out), Name("fpv"), TimeFormat(""))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +103,7 @@ func TestLines(t *testing.T) {
 func TestLinesWithSize(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var out screen
-		w, _ := NewWriter(io.Discard, Output(&out), Size(40*mib), Interval(5*time.Second))
+		w, _ := NewWriter(io.Discard, Output(&out), Size(40*mib), Interval(5*time.Second), TimeFormat(""))
 		feed(w, 10, mib, 500*time.Millisecond, time.Second)
 		time.Sleep(500 * time.Millisecond)
 		w.Close()
@@ -207,7 +207,7 @@ func TestWriteError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var out screen
 		full := errors.New("no space left on device")
-		w, _ := NewWriter(&stagetest.FailWriter{N: 1500, Err: full}, Output(&out),
+		w, _ := NewWriter(&stagetest.FailWriter{N: 1500, Err: full}, Output(&out), TimeFormat(""),
 			Describe(func(err error) string { return "write error: " + err.Error() }))
 		time.Sleep(2 * time.Second)
 		n, err := w.Write(make([]byte, 2000))
@@ -245,7 +245,7 @@ func TestWriteError(t *testing.T) {
 // the cause and the last line says so.
 func TestChainFailure(t *testing.T) {
 	var out screen
-	mf := func(dst io.Writer) (io.WriteCloser, error) { return NewWriter(dst, Output(&out)) }
+	mf := func(dst io.Writer) (io.WriteCloser, error) { return NewWriter(dst, Output(&out), TimeFormat("")) }
 	_, err := stages.Run(context.Background(), stages.Chain{
 		Source:  strings.NewReader(strings.Repeat("x", 5000)),
 		Filters: []stages.Filter{{Writer: mf}},
@@ -273,7 +273,7 @@ func TestChainFailure(t *testing.T) {
 func TestReader(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var out screen
-		r, _ := NewReader(strings.NewReader("hello"), Output(&out), Size(5))
+		r, _ := NewReader(strings.NewReader("hello"), Output(&out), Size(5), TimeFormat(""))
 		b, _ := io.ReadAll(r)
 		time.Sleep(time.Second)
 		r.Close()
@@ -282,7 +282,7 @@ func TestReader(t *testing.T) {
 		}
 
 		out = screen{}
-		r, _ = NewReader(strings.NewReader("hello"), Output(&out))
+		r, _ = NewReader(strings.NewReader("hello"), Output(&out), TimeFormat(""))
 		r.Read(make([]byte, 2))
 		r.Close()
 		if got := out.String(); got != "2 B in 0:00:00.00, 0 B/s average: failed: "+ErrClosedEarly.Error()+"\n" {
@@ -291,7 +291,7 @@ func TestReader(t *testing.T) {
 
 		out = screen{}
 		boom := errors.New("boom")
-		r, _ = NewReader(iotest.ErrReader(boom), Output(&out))
+		r, _ = NewReader(iotest.ErrReader(boom), Output(&out), TimeFormat(""))
 		if _, err := r.Read(make([]byte, 2)); err != boom {
 			t.Errorf("Read = %v, want boom", err)
 		}

@@ -41,6 +41,51 @@ type config struct {
 	numTimer bool
 	describe func(error) string
 	bufSize  int
+	fields   Field  // 0: every field
+	wait     bool   // start at the first byte
+	layout   string // Lines: time layout that starts each line; "" none
+}
+
+// Field is a part of the Terminal and Lines displays, as pv's display
+// switches name them; Fields combines them with |.
+type Field uint
+
+const (
+	Progress Field = 1 << iota // the bar and the percentage (pv -p)
+	Timer                      // the elapsed time (pv -t)
+	ETA                        // the time left, when the size is known (pv -e)
+	Rate                       // the current rate (pv -r)
+	Average                    // the average rate (pv -a)
+	Bytes                      // the byte count (pv -b)
+
+	AllFields = Progress | Timer | ETA | Rate | Average | Bytes
+)
+
+// Fields sets the parts of the Terminal and Lines updates: only those in f
+// are shown, as with pv's display switches (default AllFields). The last
+// line, which says what happened, is the same whatever the fields.
+func Fields(f Field) Option {
+	return func(c *config) error {
+		if f == 0 || f&^AllFields != 0 {
+			return fmt.Errorf("invalid fields %#x", uint(f))
+		}
+		c.fields = f
+		return nil
+	}
+}
+
+// WaitFirstByte makes the meter show nothing and count no time until the
+// first byte has gone by (pv -W): the elapsed time, the rates and the time
+// left start then. The last line is written either way. Default off.
+func WaitFirstByte() Option {
+	return func(c *config) error { c.wait = true; return nil }
+}
+
+// TimeFormat sets the layout (package time) of the local time that starts
+// every Lines line, so that a log says when (default time.RFC3339, as in
+// 2026-11-30T12:00:00+01:00; "" for none). The other displays have none.
+func TimeFormat(layout string) Option {
+	return func(c *config) error { c.layout = layout; return nil }
 }
 
 // Output sets where the meter writes (default: nowhere, as Quiet).
@@ -136,7 +181,7 @@ func Check(opts ...Option) error {
 
 // apply returns the configuration opts make from the defaults.
 func apply(opts []Option) (config, error) {
-	c := config{display: Lines, size: -1, bufSize: DefaultBufferSize}
+	c := config{display: Lines, size: -1, bufSize: DefaultBufferSize, fields: AllFields, layout: time.RFC3339}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
 			return config{}, err
