@@ -257,8 +257,15 @@ func (z *Writer) start() error {
 	z.free = make(chan *block, k)
 	z.order = make(chan *block, k)
 	z.done = make(chan struct{})
+	// Every block's buffers are made now, not on first use: the memory is
+	// fixed from the start, whichever blocks the scheduling happens to use.
 	for range k {
-		z.free <- &block{ready: make(chan struct{}, 1)}
+		b := &block{ready: make(chan struct{}, 1), in: make([]byte, 0, z.cfg.blockSize)}
+		if z.cfg.single {
+			b.dict = make([]byte, 0, dictSize)
+		}
+		b.out.Grow(z.cfg.blockSize + z.cfg.blockSize>>4)
+		z.free <- b
 	}
 	z.tail = make([]byte, 0, dictSize)
 	z.cur = z.next()
@@ -267,16 +274,9 @@ func (z *Writer) start() error {
 	return nil
 }
 
-// next takes a free block, allocating its buffers on first use.
+// next takes a free block.
 func (z *Writer) next() *block {
 	b := <-z.free
-	if b.in == nil {
-		b.in = make([]byte, 0, z.cfg.blockSize)
-		if z.cfg.single {
-			b.dict = make([]byte, 0, dictSize)
-		}
-		b.out.Grow(z.cfg.blockSize + z.cfg.blockSize>>4)
-	}
 	b.in = b.in[:0]
 	return b
 }
