@@ -111,7 +111,10 @@ func inode(t *testing.T, name string) uint64 {
 }
 
 // temps lists the temporary files of fsink in dir.
-func temps(t *testing.T, dir string) []string {
+func temps(t *testing.T, dir string) []string { return withSuffix(t, dir, sink.TempSuffix) }
+
+// withSuffix lists the names in dir that end with suffix.
+func withSuffix(t *testing.T, dir, suffix string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -119,7 +122,7 @@ func temps(t *testing.T, dir string) []string {
 	}
 	var names []string
 	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), sink.TempSuffix) {
+		if strings.HasSuffix(e.Name(), suffix) {
 			names = append(names, e.Name())
 		}
 	}

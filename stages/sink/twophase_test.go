@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,20 +11,7 @@ import (
 )
 
 // olds lists the kept old versions in dir.
-func olds(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), sink.OldSuffix) {
-			names = append(names, e.Name())
-		}
-	}
-	return names
-}
+func olds(t *testing.T, dir string) []string { return withSuffix(t, dir, sink.OldSuffix) }
 
 func TestTwoPhase(t *testing.T) {
 	t.Parallel()
