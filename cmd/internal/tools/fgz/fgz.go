@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"strconv"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
 	"github.com/fpipe/fpipe/internal/term"
@@ -36,43 +35,14 @@ truncated data, naming the offset. -t does the same and writes nothing.
 fgz reads only standard input and writes only standard output: to compress a
 file, fread FILE | fgz | fsink FILE.gz.`,
 	Define: define,
-}
-
-// levelFlag is one of -1 ... -9: a flag without a value that sets the level.
-type levelFlag struct {
-	level *int
-	v     int
-}
-
-func (f *levelFlag) String() string { return "false" }
-func (f *levelFlag) Type() string   { return "bool" }
-func (f *levelFlag) Set(s string) error {
-	if ok, err := strconv.ParseBool(s); err != nil || !ok {
-		return errors.New("takes no value")
-	}
-	*f.level = f.v
-	return nil
+	Args:   cli.LevelWords("--fast", "--best"),
 }
 
 func define(fls *pflag.FlagSet) cli.Build {
 	decompress := fls.BoolP("decompress", "d", false, "decompress")
 	test := fls.BoolP("test", "t", false, "decompress and check, write nothing; exit 0 if the data is good")
-	level := gz.DefaultLevel
-	for v := 1; v <= 9; v++ {
-		name, usage := "level-"+strconv.Itoa(v), ""
-		switch v {
-		case 1:
-			name, usage = "fast", "compress faster (level 1)"
-		case 9:
-			name, usage = "best", "compress better (level 9)"
-		}
-		f := fls.VarPF(&levelFlag{&level, v}, name, strconv.Itoa(v), usage)
-		f.NoOptDefVal = "true"
-		if usage == "" {
-			fls.MarkHidden(name)
-		}
-	}
-	fls.IntVar(&level, "level", gz.DefaultLevel, "compression level `N`, 0 (store) to 9; -N is the same")
+	level := cli.DefineLevels(fls, gz.DefaultLevel, levelNames)
+	fls.Var(level, "level", "compression level `N`, 0 (store) to 9; -N is the same")
 	threads := fls.IntP("threads", "p", 0, "compress, or with -d or -t decode, `N` blocks at once (default: the number of CPUs)")
 	single := fls.Bool("single-member", false, "write one gzip member (as pgzip does), for readers that stop after the first; fgz -d then decodes it on one thread")
 	blockSize := cli.Size{V: gz.DefaultBlockSize}
@@ -82,7 +52,11 @@ func define(fls *pflag.FlagSet) cli.Build {
 	fls.Var(&offset, "offset", "with -d: skip the first SIZE bytes of output (fgz's own blocks there are not decompressed)")
 	fls.Var(&length, "length", "with -d: write at most SIZE bytes; the rest of the input is read but not decompressed or checked")
 	fls.BoolP("stdout", "c", false, "accepted for gzip compatibility: fgz always writes standard output")
+	habits := defineGzip(fls, level) // last: it ends the definition of the level
 	return func(args []string, env *cli.Env) (*cli.Stage, error) {
+		if err := habits(args, env); err != nil {
+			return nil, err
+		}
 		if len(args) > 0 {
 			return nil, cli.Usagef("fgz reads standard input only, not %q: use fread FILE | fgz", args[0])
 		}
@@ -141,7 +115,7 @@ func define(fls *pflag.FlagSet) cli.Build {
 			opts = append(opts, o)
 			return cli.FlagError(fls, flag, gz.Check(o))
 		}
-		if err := add("level", gz.Level(level)); err != nil {
+		if err := add("level", gz.Level(level.V)); err != nil {
 			return nil, err
 		}
 		if *threads != 0 || fls.Changed("threads") {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"regexp"
 	"strconv"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
@@ -36,80 +35,7 @@ nothing.
 fzst reads only standard input and writes only standard output: to
 compress a file, fread FILE | fzst | fsink FILE.zst.`,
 	Define: define,
-	Args:   RewriteLevels,
-}
-
-// levelWord is a lone -N: the level as zstd's command line writes it.
-var levelWord = regexp.MustCompile(`^-[0-9]+$`)
-
-// RewriteLevels turns each lone -N before a "--" into --level=N, so that
-// -19 is level 19 and not -1 -9. It is fzst's cli.Tool.Args hook; words
-// it leaves alone (-c19) still go through the digit flags (see digits).
-func RewriteLevels(args []string) []string {
-	out := make([]string, 0, len(args))
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		// The word after a flag that takes a value is that value (-T -2).
-		if levelWord.MatchString(a) && (i == 0 || !takesValue[args[i-1]]) {
-			a = "--level=" + a[1:]
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
-// takesValue lists fzst's flags whose value may be the next word.
-var takesValue = map[string]bool{"-T": true, "--threads": true, "-M": true, "--memory": true, "--level": true}
-
-// digits collects the level from the digit flags -0 ... -9, which pflag
-// sees one at a time: -19 arrives as -1 then -9. Digits that come one
-// right after the other add up to one number; any other flag in between
-// starts a new one (-1 -d -9 is level 9). Lone words (-1 -9) never get
-// here: RewriteLevels makes them --level flags first.
-type digits struct {
-	level *int
-	acc   int  // the number so far
-	open  bool // the last flag set was a digit
-	bad   bool // more than two digits
-}
-
-// digitFlag is one of -0 ... -9.
-type digitFlag struct {
-	d *digits
-	v int
-}
-
-func (f *digitFlag) String() string { return "false" }
-func (f *digitFlag) Type() string   { return "bool" }
-func (f *digitFlag) Set(s string) error {
-	if ok, err := strconv.ParseBool(s); err != nil || !ok {
-		return errors.New("takes no value")
-	}
-	d := f.d
-	if !d.open {
-		d.acc = 0
-	}
-	d.acc = d.acc*10 + f.v
-	if d.acc > 99 {
-		d.bad = true
-	}
-	d.open = true
-	*d.level = d.acc
-	return nil
-}
-
-// boundary wraps every other flag's value: setting it closes the number
-// the digit flags were writing.
-type boundary struct {
-	pflag.Value
-	d *digits
-}
-
-func (b *boundary) Set(s string) error {
-	b.d.open = false
-	return b.Value.Set(s)
+	Args:   cli.LevelWords(),
 }
 
 // longFlag is --long[=N].
@@ -137,15 +63,8 @@ func (f *longFlag) Set(s string) error {
 func define(fls *pflag.FlagSet) cli.Build {
 	decompress := fls.BoolP("decompress", "d", false, "decompress")
 	test := fls.BoolP("test", "t", false, "decompress and check, write nothing; exit 0 if the data is good")
-	level := zst.DefaultLevel
-	dg := &digits{level: &level}
-	for v := 0; v <= 9; v++ {
-		name := "level-digit-" + strconv.Itoa(v)
-		f := fls.VarPF(&digitFlag{dg, v}, name, strconv.Itoa(v), "")
-		f.NoOptDefVal = "true"
-		fls.MarkHidden(name)
-	}
-	fls.IntVar(&level, "level", zst.DefaultLevel, "compression level `N`, 1 (fastest) to 19 (smallest); -N is the same")
+	level := cli.DefineLevels(fls, zst.DefaultLevel, nil)
+	fls.Var(level, "level", "compression level `N`, 1 (fastest) to 19 (smallest); -N is the same")
 	threads := fls.IntP("threads", "T", 0, "compress with `N` threads; 0: one per CPU (the default)")
 	long := &longFlag{log: zst.LongWindowLog}
 	fl := fls.VarPF(long, "long", "", "compress with a window of 2^N bytes, 10 to 29 (N 27: 128 MiB); with -d, accept windows up to 2^N bytes")
@@ -154,12 +73,11 @@ func define(fls *pflag.FlagSet) cli.Build {
 	memory := cli.Size{V: zst.DefaultMaxWindow}
 	fls.VarP(&memory, "memory", "M", "with -d or -t: refuse frames whose window is larger than SIZE")
 	fls.BoolP("stdout", "c", false, "accepted for zstd compatibility: fzst always writes standard output")
-	fls.VisitAll(func(f *pflag.Flag) {
-		if _, ok := f.Value.(*digitFlag); !ok {
-			f.Value = &boundary{f.Value, dg}
-		}
-	})
+	habits := defineZstd(fls, level) // last: it ends the definition of the level
 	return func(args []string, env *cli.Env) (*cli.Stage, error) {
+		if err := habits(args, env); err != nil {
+			return nil, err
+		}
 		if len(args) > 0 {
 			return nil, cli.Usagef("fzst reads standard input only, not %q: use fread FILE | fzst", args[0])
 		}
@@ -169,15 +87,12 @@ func define(fls *pflag.FlagSet) cli.Build {
 		if memory.Given {
 			return nil, cli.Usagef("--memory applies to -d and -t")
 		}
-		if dg.bad { // the digits may have wrapped round to a valid level
-			return nil, cli.Usagef("--level: more than two digits: out of range %d-%d", zst.MinLevel, zst.MaxLevel)
-		}
 		opts := []zst.Option{zst.Checksum(!*noCheck)}
 		add := func(flag string, o zst.Option) error {
 			opts = append(opts, o)
 			return cli.FlagError(fls, flag, zst.Check(o))
 		}
-		if err := add("level", zst.Level(level)); err != nil {
+		if err := add("level", zst.Level(level.V)); err != nil {
 			return nil, err
 		}
 		switch {

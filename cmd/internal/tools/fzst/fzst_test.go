@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"slices"
 	"strings"
 	"testing"
 
@@ -69,23 +68,12 @@ func TestLevelWords(t *testing.T) {
 		{[]string{"-1", "-T2", "-19"}, 19}, // so is a flag with a value
 		{[]string{"-c19"}, 19},
 		{[]string{"-1", "-9"}, 9}, // the last level wins, as in zstd
+		{[]string{"-c1", "-9c"}, 9}, // a word ends the number
+		{[]string{"-c9", "-1c"}, 1},
+		{[]string{"-019"}, 19},
 	} {
 		if got := compressWith(t, data, tc.words...); !bytes.Equal(got, want[tc.level]) {
 			t.Errorf("fzst %v: output is not level %d's", tc.words, tc.level)
-		}
-	}
-}
-
-func TestRewriteLevels(t *testing.T) {
-	for _, tc := range []struct{ in, want []string }{
-		{[]string{"-19"}, []string{"--level=19"}},
-		{[]string{"-1", "-9", "-d"}, []string{"--level=1", "--level=9", "-d"}},
-		{[]string{"-T", "2", "-3"}, []string{"-T", "2", "--level=3"}},
-		{[]string{"-c19", "--long=27"}, []string{"-c19", "--long=27"}},
-		{[]string{"--", "-19"}, []string{"--", "-19"}},
-	} {
-		if got := RewriteLevels(tc.in); !slices.Equal(got, tc.want) {
-			t.Errorf("RewriteLevels(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -96,11 +84,15 @@ func TestUsageErrors(t *testing.T) {
 		msg   string
 	}{
 		{[]string{"file"}, `fzst reads standard input only, not "file": use fread FILE | fzst`},
-		{[]string{"-20"}, "--level 20: out of range 1-19"},
-		{[]string{"-123"}, "--level 123: out of range 1-19"},
-		{[]string{"-c123"}, "--level: more than two digits: out of range 1-19"},
-		{[]string{"-c" + strings.Repeat("9", 25)}, "--level: more than two digits: out of range 1-19"},
+		{[]string{"-20"}, "has no -20 (zstd's --ultra levels 20-22): -19 is the smallest fzst writes"},
+		{[]string{"-c22"}, "has no -22 (zstd's --ultra levels 20-22): -19 is the smallest fzst writes"},
+		{[]string{"-23"}, "no level 23: levels are -1 (fastest) to -19 (smallest), default -3"},
+		{[]string{"-0"}, "no level 0: levels are -1 (fastest) to -19 (smallest), default -3"},
+		{[]string{"-123"}, "no level 123: levels are -1 (fastest) to -19 (smallest), default -3"},
+		{[]string{"-c123"}, "no level 123: levels are -1 (fastest) to -19 (smallest), default -3"},
+		{[]string{"-c" + strings.Repeat("9", 25)}, "no level " + strings.Repeat("9", 25) + ": levels are -1 (fastest) to -19 (smallest), default -3"},
 		{[]string{"--level", "0"}, "--level 0: out of range 1-19"},
+		{[]string{"-d", "-25"}, "no level 25: levels are -1 (fastest) to -19 (smallest), default -3"},
 		{[]string{"-T", "-2"}, "--threads -2: at least 0"},
 		{[]string{"--long=9"}, "--long=9: the window log must be 10 to 29"},
 		{[]string{"--long=30"}, "--long=30: the window log must be 10 to 29"},
