@@ -67,7 +67,7 @@ func TestLevelWords(t *testing.T) {
 		{[]string{"-1", "-c", "-7"}, 7},    // another flag in between: a new number
 		{[]string{"-1", "-T2", "-19"}, 19}, // so is a flag with a value
 		{[]string{"-c19"}, 19},
-		{[]string{"-1", "-9"}, 9}, // the last level wins, as in zstd
+		{[]string{"-1", "-9"}, 9},   // the last level wins, as in zstd
 		{[]string{"-c1", "-9c"}, 9}, // a word ends the number
 		{[]string{"-c9", "-1c"}, 1},
 		{[]string{"-019"}, 19},
