@@ -19,9 +19,15 @@ var Tool = &cli.Tool{
 	Name:    "fgz",
 	Usage:   "",
 	Summary: "Compress standard input to standard output as gzip, in parallel; or decompress it (-d) or test it (-t).",
-	Details: `-1 ... -9 set the level as gzip and pigz do (-1 fastest, -9 smallest; default
--6). The output is reproducible: the same input, level and block size give
-the same bytes whatever --threads and the machine (MTIME 0, OS Unix).
+	Details: `-1 ... -9 set the level as gzip and pigz do (-1 fastest, -9 smallest, -0
+store; default -6). The digits of one word make one number, as pigz reads
+them: -19 is level 19, which fgz refuses, as it refuses pigz's -11
+(zopfli); -1 -9 is level 9. The output is reproducible: the same input,
+level and block size give the same bytes whatever --threads and the
+machine (no name, MTIME 0, OS Unix). So -n, -m and -i change nothing, and
+-N is taken only where gzip -N stores nothing either. gzip's and pigz's
+other flags (-l, -r, -z, --rsyncable, ...) are refused, each with the
+nearest way.
 
 Each block is a gzip member of its own whose header gives its length (an
 extra field, subfield 'FP'), and the stream ends with an empty such member:

@@ -64,9 +64,9 @@ func (r *rawValue) Set(s string) error {
 // returns the usage error for a habit fgz does not take.
 func defineGzip(fs *pflag.FlagSet, level *cli.Levels) func(args []string, env *cli.Env) error {
 	fs.BoolP("no-name", "n", false, "accepted: fgz stores no name and no time, and -d restores none (as gzip -n)")
-	fs.BoolP("name", "N", false, "accepted where it changes nothing: compressing a pipe (gzip -N stores no name or time from one either), or -d and -t to standard output; refused for a file")
+	fs.BoolP("name", "N", false, "accepted reading a pipe, where gzip -N stores no name or time either, and with -d or -t on standard input; refused for a file")
 	fs.BoolP("no-time", "m", false, "accepted: fgz stores no time (as pigz -m)")
-	fs.BoolP("time", "M", false, "accepted with -d and -t to standard output (nothing to restore); refused when compressing, where pigz -M stores a time")
+	fs.BoolP("time", "M", false, "accepted with -d or -t on standard input (nothing to restore); refused when compressing (pigz -M stores a time)")
 	fs.BoolP("independent", "i", false, "accepted: each block is a gzip member of its own, independent of the others (as pigz -i); not with --single-member")
 	fs.BoolP("no-time-T", "T", false, "") // pigz's former spelling of -m
 	fs.MarkHidden("no-time-T")

@@ -21,10 +21,15 @@ var Tool = &cli.Tool{
 	Name:    "fzst",
 	Usage:   "",
 	Summary: "Compress standard input to standard output as zstd; or decompress it (-d) or test it (-t).",
-	Details: `-1 ... -19 set the level as zstd numbers them (default -3); they map onto
-the four encoders of klauspost/compress: 1-2 fastest, 3-5 default (about
-zstd -3), 6-9 better (about zstd -7), 10-19 best. Write the level as one
-word: -19.
+	Details: `-1 ... -19 set the level as zstd numbers them (default -3): -19 is
+nineteen, -1 -9 is 9. Levels map onto the four encoders of
+klauspost/compress: 1-2 fastest, 3-5 default (about zstd -3), 6-9 better
+(about zstd -7), 10-19 best, and levels that share an encoder write the
+same bytes: levels 10-19 all write the same bytes as 10 (the library's
+best encoder), 13% larger than zstd -19 on a database dump (256 MiB from
+tests/gendump: 74.2 MB against 65.5 MB). zstd's --ultra levels 20-22, its
+--fast levels and its other flags that fzst does not have (-r, -l, -D,
+--rsyncable, ...) are refused, each with the nearest way.
 
 -d reads every frame of a multi-frame stream, skips skippable frames, and
 fails on anything after the last frame, on a checksum mismatch and on
@@ -64,7 +69,7 @@ func define(fls *pflag.FlagSet) cli.Build {
 	decompress := fls.BoolP("decompress", "d", false, "decompress")
 	test := fls.BoolP("test", "t", false, "decompress and check, write nothing; exit 0 if the data is good")
 	level := cli.DefineLevels(fls, zst.DefaultLevel, nil)
-	fls.Var(level, "level", "compression level `N`, 1 (fastest) to 19 (smallest); -N is the same")
+	fls.Var(level, "level", "compression level `N`, 1 (fastest) to 19 (smallest), 10-19 all the same bytes as 10; -N is the same")
 	threads := fls.IntP("threads", "T", 0, "compress with `N` threads; 0: one per CPU (the default)")
 	long := &longFlag{log: zst.LongWindowLog}
 	fl := fls.VarPF(long, "long", "", "compress with a window of 2^N bytes, 10 to 29 (N 27: 128 MiB); with -d, accept windows up to 2^N bytes")
