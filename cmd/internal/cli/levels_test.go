@@ -4,6 +4,8 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -87,4 +89,44 @@ func TestLevelWords(t *testing.T) {
 			t.Errorf("LevelWords(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// FuzzLevels: any words parse without a panic; LevelWords only adds its
+// marks; a level written with digits is the number the digits write.
+func FuzzLevels(f *testing.F) {
+	for _, s := range []string{"-19", "-1 -9", "-c9 -1c", "-9p1", "-p -1", "--fast -9", "-- -9", "-0009", "-99999999999", "--level=3 -1", "-b 64 -1", "-1=false", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		words := strings.Fields(s)
+		marked := LevelWords("--fast")(words)
+		var back []string
+		seenEnd := false
+		for _, w := range marked {
+			seenEnd = seenEnd || w == "--"
+			if w != "--"+wordEnd || seenEnd {
+				back = append(back, w)
+			}
+		}
+		if !slices.Equal(back, words) {
+			t.Fatalf("LevelWords(%q) = %q: not only marks added", words, marked)
+		}
+		l, _, err := parseLevels(t, words...)
+		if err != nil || l.Digits == "" {
+			return
+		}
+		if strings.Trim(l.Digits, "0123456789") != "" {
+			t.Fatalf("%q: digits %q", words, l.Digits)
+		}
+		want := math.MaxInt
+		switch d := strings.TrimLeft(l.Digits, "0"); {
+		case d == "":
+			want = 0
+		case len(d) <= 4:
+			want, _ = strconv.Atoi(d)
+		}
+		if l.V != want {
+			t.Fatalf("%q: level %d from digits %q, want %d", words, l.V, l.Digits, want)
+		}
+	})
 }
