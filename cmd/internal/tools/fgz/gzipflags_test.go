@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/spf13/pflag"
 )
 
 // buildIn is build with standard input r.
@@ -153,4 +154,24 @@ func TestGzipNameFromFile(t *testing.T) {
 	if _, err := buildIn(t, r, "-N"); err != nil {
 		t.Errorf("fgz -N < pipe: %v", err)
 	}
+}
+
+// TestEveryFlagEndsTheLevel: a flag after the digits of a level ends its
+// number, whichever flag (-9k -1 is level 1, not 91). It fails if a flag is
+// defined after defineGzip, which must stay last.
+func TestEveryFlagEndsTheLevel(t *testing.T) {
+	_, fs, _, _, _ := Tool.Parse(nil, io.Discard)
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Shorthand == "" || f.NoOptDefVal == "" || f.Shorthand >= "0" && f.Shorthand <= "9" || f.Name == "help" { // -h shows the help, whatever the level
+			return
+		}
+		words := []string{"-9" + f.Shorthand, "-1"}
+		_, fs, _, _, err := Tool.Parse(words, io.Discard)
+		if err != nil {
+			t.Fatalf("fgz %q: %v", words, err)
+		}
+		if got := fs.Lookup("level").Value.String(); got != "1" {
+			t.Errorf("fgz %q: level %s, want 1", words, got)
+		}
+	})
 }

@@ -2,9 +2,11 @@ package fzst
 
 import (
 	"errors"
+	"io"
 	"testing"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/spf13/pflag"
 )
 
 // TestZstdHabitsRefused: zstd's flags that fzst does not have are a usage
@@ -42,4 +44,24 @@ func TestZstdHabitsRefused(t *testing.T) {
 			t.Errorf("fzst %q: %v; want the usage error %q", tc.words, err, tc.msg)
 		}
 	}
+}
+
+// TestEveryFlagEndsTheLevel: a flag after the digits of a level ends its
+// number, whichever flag (-9c -1 is level 1, not 91). It fails if a flag is
+// defined after defineZstd, which must stay last.
+func TestEveryFlagEndsTheLevel(t *testing.T) {
+	_, fs, _, _, _ := Tool.Parse(nil, io.Discard)
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Shorthand == "" || f.NoOptDefVal == "" || f.Shorthand >= "0" && f.Shorthand <= "9" || f.Name == "help" { // -h shows the help, whatever the level
+			return
+		}
+		words := []string{"-9" + f.Shorthand, "-1"}
+		_, fs, _, _, err := Tool.Parse(words, io.Discard)
+		if err != nil {
+			t.Fatalf("fzst %q: %v", words, err)
+		}
+		if got := fs.Lookup("level").Value.String(); got != "1" {
+			t.Errorf("fzst %q: level %s, want 1", words, got)
+		}
+	})
 }
