@@ -35,7 +35,8 @@ import (
 // short of what the copy moved.
 //
 // Errors are wrapped in *Error with the stage's name where the chain gives
-// names.
+// names. Filters that are an [OutcomeWatcher] are told, in chain order,
+// the error Run returns, just before it returns.
 func Run(ctx context.Context, c Chain) (n int64, err error) {
 	if c.Source == nil || c.Sink == nil {
 		return 0, errors.New("stages: chain needs a source and a sink")
@@ -46,8 +47,10 @@ func Run(ctx context.Context, c Chain) (n int64, err error) {
 		r.sink = WrapSink(c.Sink, SinkHooks{Errors: func(err error) error { return Named(name, err) }})
 	}
 	if err := r.build(); err != nil {
+		r.conclude(err)
 		return 0, err
 	}
+	defer func() { r.conclude(err) }()
 	if closer, ok := c.Source.(io.Closer); ok && ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() { closer.Close() })
 		defer stop()
@@ -195,6 +198,9 @@ func (r *run) build() error {
 		}
 		r.writers[i] = w
 		r.top = w
+		if ow, ok := watcher(w); ok {
+			ow.WatchOutcome()
+		}
 	}
 	return nil
 }

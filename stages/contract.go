@@ -78,6 +78,8 @@ type Filter struct {
 	Name   string // used in errors; empty leaves errors as they are
 	Writer WriteFilter
 	Reader ReadFilter
+
+	held *holder // HoldOutcome
 }
 
 // Chain describes source → filters → sink, copied by [Run].
@@ -93,4 +95,37 @@ type Chain struct {
 	// Buffer is the copy buffer used where no fast path applies; nil or
 	// empty means DefaultBufferSize.
 	Buffer []byte
+}
+
+// Outcome is how a whole [Run] ended, as it tells an [OutcomeWatcher].
+type Outcome struct {
+	// Err is what Run returns: nil when every stage ended cleanly and the
+	// outputs were committed.
+	Err error
+	// Committed says that Err is nil and an output that publishes
+	// something was committed: the sink (unless it is a [StdoutSink],
+	// which has nothing to publish, wrapped or not) or a [Committer]
+	// filter. False when only a StdoutSink was "committed".
+	Committed bool
+}
+
+// OutcomeWatcher is a filter stage (the writer a WriteFilter built, or the
+// reader a ReadFilter built) that reports how the whole run ended, not
+// only how its own stream did: a progress meter, whose last line must not
+// say "done" before the sink after it failed to commit.
+//
+// [Run] calls WatchOutcome once the stage is built, before the copy
+// begins: the stage then keeps the report its Close would make until
+// Outcome. Run calls Outcome exactly once per built stage, in chain order,
+// just before it returns: after the outputs were committed (and finished
+// or rolled back) or aborted, also when the chain failed to build, and
+// when ctx ended (then within [CancelGrace] of that, while a call of the
+// stage that nothing ended may still be running: Outcome must be safe
+// for concurrent use with the stage's other methods, and Close may come
+// after it). A stage used outside Run is never told to watch, and reports
+// at Close as before. [HoldOutcome] lets a caller whose Run is part of a
+// larger decision tell the outcome itself.
+type OutcomeWatcher interface {
+	WatchOutcome()
+	Outcome(o Outcome)
 }

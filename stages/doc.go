@@ -48,6 +48,13 @@
 // returns by itself, and then the copy stops. [Copy] is io.Copy that
 // honours a context between reads.
 //
+// A stage that reports how the whole run ended, not only its own stream
+// (a progress meter's last line), is an [OutcomeWatcher]: Run tells it to
+// watch before the copy and, just before it returns, the outcome: the
+// error it returns, and whether an output that publishes something was
+// committed. A caller whose Run is one part of a larger decision tells
+// the outcome itself ([HoldOutcome]).
+//
 // # Errors
 //
 // An error carries one prefix, the name of the stage it came from ([Error],

@@ -115,6 +115,9 @@ func (w *wrappedSink) Commit() error {
 
 func (w *wrappedSink) Abort() error { return w.mapErr(w.s.Abort()) }
 
+// wrapped is the sink inside, for Run to see a StdoutSink through wrappers.
+func (w *wrappedSink) wrapped() Sink { return w.s }
+
 func (w *wrappedSink) Err() error {
 	if e, ok := w.s.(ErrReporter); ok {
 		return e.Err()

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/fpipe/fpipe/stages"
 )
 
 // meter counts bytes and draws the display.
@@ -16,7 +18,14 @@ type meter struct {
 	start time.Time
 	stop  chan struct{}
 	done  chan struct{}
-	once  sync.Once
+	once  sync.Once // the last line
+
+	// With an outcome to wait for (stages.OutcomeWatcher): the last line
+	// waits for it, with the figures of the stream's end.
+	watched  atomic.Bool
+	stopOnce sync.Once
+	endMu    sync.Mutex
+	endAt    time.Time // when the stream ended; zero while it runs
 
 	// Owned by the drawing goroutine, then by finish.
 	samples  []sample // recent (time, count) pairs, oldest first
@@ -80,12 +89,46 @@ func (m *meter) run() {
 	}
 }
 
-// finish stops the drawing and writes the last line, once.
+// finish stops the drawing and writes the last line, once: at the end of
+// the stream, unless an outcome is watched for.
 func (m *meter) finish(err error) {
+	if m.watched.Load() {
+		m.stopDrawing()
+		m.endMu.Lock()
+		if m.endAt.IsZero() {
+			m.endAt = time.Now()
+		}
+		m.endMu.Unlock()
+		return
+	}
 	m.once.Do(func() {
+		m.stopDrawing()
+		m.last(time.Now(), err, false)
+	})
+}
+
+// conclude writes the last line for the run's outcome, once, with the
+// figures of the stream's end (of now, when it has not ended: the run was
+// cancelled while a call of the stage was still under way).
+func (m *meter) conclude(o stages.Outcome) {
+	m.once.Do(func() {
+		m.stopDrawing()
+		m.endMu.Lock()
+		at := m.endAt
+		if at.IsZero() {
+			at = time.Now()
+			m.endAt = at
+		}
+		m.endMu.Unlock()
+		m.last(at, unwrapReported(o.Err), o.Committed)
+	})
+}
+
+// stopDrawing stops the drawing goroutine and waits for it, once.
+func (m *meter) stopDrawing() {
+	m.stopOnce.Do(func() {
 		close(m.stop)
 		<-m.done
-		m.last(time.Now(), err)
 	})
 }
 
@@ -144,7 +187,7 @@ func (m *meter) update(now time.Time) {
 }
 
 // last draws the final line.
-func (m *meter) last(now time.Time, err error) {
+func (m *meter) last(now time.Time, err error, committed bool) {
 	n := m.n.Load()
 	switch m.display {
 	case Numeric:
@@ -153,7 +196,7 @@ func (m *meter) last(now time.Time, err error) {
 	case Quiet:
 		return
 	}
-	line := m.prefix() + m.summary(now, n, err)
+	line := m.prefix() + m.summary(now, n, err, committed)
 	if m.display == Terminal {
 		m.redraw(line, true)
 	} else {

@@ -21,9 +21,17 @@
 // [Fields] picks the parts of a Terminal or Lines update as pv's display
 // switches do (-p -t -e -r -a -b); [WaitFirstByte] is pv -W.
 //
-// In Terminal and Lines, the last line, written when the stage is closed,
-// says what happened: bytes, time, average rate, and whether the stream ended
-// cleanly ("done"), ended short of the expected size, or failed and why.
+// In Terminal and Lines, the last line says what happened: bytes, time,
+// average rate, and whether the stream ended cleanly ("done"), ended short
+// of the expected size, or failed and why. Used alone, the stage writes it
+// when it is closed. In a stages.Run, Writer and Reader are
+// stages.OutcomeWatchers: the last line waits for the run's outcome, with
+// the figures of the stream's end, and says "committed" when the run
+// committed an output that publishes something (a file sink, a sum file),
+// "done" when there was nothing to commit (standard output), or "failed:"
+// and the cause, from whichever stage it came: a sink that could not
+// commit, a check at the end of the stream after the meter. A cancelled run
+// gets its last line when Run returns, within stages.CancelGrace.
 //
 // The display is drawn by a goroutine started by the constructor, on a
 // ticker, so it moves on when the stream stalls; the data path only adds to

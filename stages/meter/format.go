@@ -158,18 +158,23 @@ func bounce(el time.Duration, w int) string {
 	return "[" + strings.Repeat(" ", pos) + "<=>" + strings.Repeat(" ", span-pos) + "]"
 }
 
-// summary is the body of the last line.
-func (m *meter) summary(now time.Time, n int64, err error) string {
+// summary is the body of the last line: "committed" when the run
+// committed what it publishes, else "done" when the stream ended cleanly.
+func (m *meter) summary(now time.Time, n int64, err error, committed bool) string {
 	start, _ := m.begin()
 	el := now.Sub(start)
 	s := fmt.Sprintf("%s in %s, %s average", formatBytes(n), clockHundredths(el), formatRate(rate(n, el)))
+	word := "done"
+	if committed {
+		word = "committed"
+	}
 	switch {
 	case err != nil:
 		return s + ": failed: " + m.describe(err)
 	case m.size >= 0 && n < m.size:
-		return fmt.Sprintf("%s: done, short of the expected %s (%d%%)", s, formatBytes(m.size), m.percent(n, false))
+		return fmt.Sprintf("%s: %s, short of the expected %s (%d%%)", s, word, formatBytes(m.size), m.percent(n, false))
 	}
-	return s + ": done"
+	return s + ": " + word
 }
 
 func bar(n, size int64, w int) string {

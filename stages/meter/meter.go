@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/fpipe/fpipe/internal/iox"
+	"github.com/fpipe/fpipe/stages"
 )
 
 // ErrClosedEarly is the reason a Reader's last line gives when it was closed
@@ -34,9 +35,11 @@ type Writer struct {
 }
 
 var (
-	_ io.WriteCloser = (*Writer)(nil)
-	_ io.ReaderFrom  = (*Writer)(nil)
-	_ io.ReadCloser  = (*Reader)(nil)
+	_ io.WriteCloser        = (*Writer)(nil)
+	_ io.ReaderFrom         = (*Writer)(nil)
+	_ stages.OutcomeWatcher = (*Writer)(nil)
+	_ io.ReadCloser         = (*Reader)(nil)
+	_ stages.OutcomeWatcher = (*Reader)(nil)
 )
 
 // NewWriter returns a Writer that writes to dst, and starts its display.
@@ -116,6 +119,17 @@ func unwrapReported(err error) error {
 // Count is the number of bytes written so far.
 func (w *Writer) Count() int64 { return w.m.n.Load() }
 
+// WatchOutcome makes the last line wait for Outcome: Close then only stops
+// the display (stages.Run calls it; see stages.OutcomeWatcher).
+func (w *Writer) WatchOutcome() { w.m.watched.Store(true) }
+
+// Outcome writes the last line for how the whole run ended, with the
+// figures of the stream's end: "committed" when o.Committed, "done" when
+// nothing was published, or "failed: " and o.Err. It is safe to call from
+// any goroutine, and only the first last line is written: after a Close
+// without WatchOutcome, Outcome does nothing.
+func (w *Writer) Outcome(o stages.Outcome) { w.m.conclude(o) }
+
 // Reader reads from the reader it wraps and counts what it reads. Reads
 // must come from one goroutine at a time; Count is safe from any.
 type Reader struct {
@@ -163,3 +177,10 @@ func (r *Reader) Close() error {
 
 // Count is the number of bytes read so far.
 func (r *Reader) Count() int64 { return r.m.n.Load() }
+
+// WatchOutcome makes the last line wait for Outcome, as Writer's does.
+func (r *Reader) WatchOutcome() { r.m.watched.Store(true) }
+
+// Outcome writes the last line for how the whole run ended, as Writer's
+// does.
+func (r *Reader) Outcome(o stages.Outcome) { r.m.conclude(o) }

@@ -64,6 +64,10 @@ type pipeline struct {
 
 	groups  bool      // each child leads its own process group
 	stopped time.Time // when stopAll first ran (under mu)
+
+	// delivers tell the in-process stages that report the outcome (fpv's
+	// last line) how the whole pipeline ended, in pipeline order.
+	delivers []func(stages.Outcome)
 }
 
 func (p *pipeline) run(cmds []Command) int {
@@ -106,8 +110,29 @@ func (p *pipeline) run(cmds []Command) int {
 	if sig == 0 { // arrived as the stages ended
 		sig = syscall.Signal(signaled.Load())
 	}
+	p.conclude(sig)
 	p.closeStages(stuck)
 	return p.report(sig)
+}
+
+// conclude tells the stages that report the outcome how the pipeline
+// ended, before fpipe's own last line: the first cause, a signal, or
+// success, with whether anything was committed (an fsink, or fsum -o).
+func (p *pipeline) conclude(sig syscall.Signal) {
+	err := p.gate.err()
+	if err == nil && sig != 0 {
+		err = fmt.Errorf("%s: stopped, nothing committed", cli.SignalName(sig))
+	}
+	publishes := false
+	for _, s := range p.stages {
+		if s.inProcess() && (s.st.Sink != nil || len(s.st.Undo) > 0) {
+			publishes = true
+		}
+	}
+	o := stages.Outcome{Err: err, Committed: err == nil && publishes}
+	for _, d := range p.delivers {
+		d(o)
+	}
 }
 
 // newStages makes the stages of cmds: fpipe's tools in-process, the rest
@@ -520,6 +545,11 @@ func (p *pipeline) startSegment(wg *sync.WaitGroup, i, j int, in, out *os.File) 
 		if f := p.stages[k].st.Filter; f != nil {
 			g := gateWriter(f, p.gate, arrive)
 			g.Name = p.stages[k].name
+			// The segment's Run ends before the pipeline's decision when
+			// children or other segments follow: the pipeline tells the
+			// outcome itself (conclude).
+			g, deliver := stages.HoldOutcome(g)
+			p.delivers = append(p.delivers, deliver)
 			c.Filters = append(c.Filters, g)
 		}
 	}
