@@ -186,7 +186,8 @@ func (m *meter) update(now time.Time) {
 	}
 }
 
-// last draws the final line.
+// last draws the final line, with the figures of now (a Lines line
+// starts with the time it is written).
 func (m *meter) last(now time.Time, err error, committed bool) {
 	n := m.n.Load()
 	switch m.display {
@@ -200,7 +201,7 @@ func (m *meter) last(now time.Time, err error, committed bool) {
 	if m.display == Terminal {
 		m.redraw(line, true)
 	} else {
-		m.write(m.stamp(now) + line + "\n")
+		m.write(m.stamp(time.Now()) + line + "\n") // when it is known, for a log
 	}
 	if err != nil && !m.outBroke {
 		m.reported.Store(true)

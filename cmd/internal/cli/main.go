@@ -57,15 +57,17 @@ func Main(t *Tool, args []string, stdin io.Reader, stdout, stderr io.Writer) int
 type mainRun struct {
 	t       *Tool
 	stderr  io.Writer
-	in      *os.File   // standard input, when a file
-	outFile *os.File   // standard output, when a file
-	out     *relay.Out // standard output, when a pipe
-	reads   bool       // the stage reads standard input
-	handed  bool       // the stage handed its output off (fsum -o)
-	verdict error      // and what the stages after said: nil is committed
-	once    sync.Once  // finish
-	code    int        // the exit status finish settled on
-	mu      sync.Mutex // guards handed and verdict
+	in      *os.File    // standard input, when a file
+	outFile *os.File    // standard output, when a file
+	out     *relay.Out  // standard output, when a pipe
+	reads   bool        // the stage reads standard input
+	commits bool        // the stage commits an output (fsink, fsum -o, fpipe)
+	handed  bool        // the stage handed its output off (fsum -o)
+	verdict error       // and what the stages after said: nil is committed
+	mark    relay.State // the mark that said it
+	once    sync.Once   // finish
+	code    int         // the exit status finish settled on
+	mu      sync.Mutex  // guards handed and verdict
 }
 
 // finish relays the outcome and returns the exit status. It runs once,
@@ -87,16 +89,19 @@ func (m *mainRun) finish(code int, why string) int {
 // the verdict of the stages after it, passes that verdict on.
 func (m *mainRun) succeeded() int {
 	m.mu.Lock()
-	handed, verdict := m.handed, m.verdict
+	handed, verdict, mark := m.handed, m.verdict, m.mark
 	m.mu.Unlock()
 	if st, atEnd := relay.Check(m.in); m.reads && atEnd && st == relay.Waiting {
 		if !handed {
-			verdict = m.out.Handoff(context.Background())
+			mark, verdict = m.out.Await(context.Background(), true)
 		}
-		if verdict == nil {
-			relay.Confirm(m.in)
-		} else {
+		switch {
+		case verdict != nil:
 			relay.Refuse(m.in)
+		case m.commits || mark == relay.Committed:
+			relay.Confirm(m.in)
+		default: // nothing after the writer before commits
+			relay.ConfirmDone(m.in)
 		}
 		return ExitOK
 	}
@@ -164,6 +169,7 @@ func (m *mainRun) run(args []string, stdin io.Reader, stdout io.Writer) (int, st
 	}
 	readsStdin := st.Job == nil && (st.Source == nil || st.Stdin) && relay.IsPipe(m.in)
 	m.reads = readsStdin || st.Job != nil // a job (fpipe) may read it
+	m.commits = st.Sink != nil || len(st.Undo) > 0 || st.Job != nil
 	sig.setStage(st.Undo, st.Handles, st.Signal, len(st.Undo) == 0 && m.out == nil)
 	err = m.runStage(ctx, st, stdin, stdout, readsStdin, sig.caught)
 	if st.Close != nil {
@@ -273,9 +279,51 @@ func (m *mainRun) runStage(ctx context.Context, st *Stage, stdin io.Reader, stdo
 		}
 		c.Sink = checkedSink(c.Sink, in, caught, len(st.Undo) > 0, handoff)
 	}
+	var deliver func(stages.Outcome)
 	if st.Filter != nil {
-		c.Filters = []stages.Filter{*st.Filter}
+		f := *st.Filter
+		if st.Verdict && m.out != nil {
+			f, deliver = stages.HoldOutcome(f)
+		}
+		c.Filters = []stages.Filter{f}
 	}
 	_, err := stages.Run(ctx, c)
+	if deliver != nil {
+		deliver(m.awaitVerdict(ctx, err))
+	}
 	return err
+}
+
+// ErrNotCommitted is the outcome a stage that reports the verdict (fpv) is
+// told when the tool of ours after it, in a shell pipe, did not commit.
+var ErrNotCommitted = errors.New("not committed by the next stage")
+
+// awaitVerdict is the outcome of a stage that reports the verdict of the
+// tools after it (Stage.Verdict), its output a pipe: its own failure, or,
+// after a clean end, what the tools of ours after it said. A writer before
+// that waits for the verdict (fsum -o) gets it passed on (succeeded);
+// otherwise the wait ends at once when no tool of ours reads the pipe, and
+// anything but a verdict of ours leaves the outcome as it was without the
+// wait ("done").
+func (m *mainRun) awaitVerdict(ctx context.Context, err error) stages.Outcome {
+	if err != nil {
+		return stages.Outcome{Err: err}
+	}
+	st, atEnd := relay.Check(m.in)
+	chained := m.reads && atEnd && st == relay.Waiting
+	mark, verr := m.out.Await(ctx, chained)
+	m.mu.Lock()
+	if chained || m.out.Released() {
+		m.handed, m.verdict, m.mark = true, verr, mark
+	}
+	m.mu.Unlock()
+	switch {
+	case mark == relay.Committed:
+		return stages.Outcome{Committed: true}
+	case mark == relay.Refused:
+		return stages.Outcome{Err: ErrNotCommitted}
+	case errors.Is(verr, relay.ErrNoVerdict), chained && verr != nil, ctx.Err() != nil:
+		return stages.Outcome{Err: verr}
+	}
+	return stages.Outcome{}
 }

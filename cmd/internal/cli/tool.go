@@ -63,6 +63,12 @@ type Stage struct {
 	// Handles lists signals the stage handles itself (frate --rate-file
 	// reloads on SIGHUP); once the stage is built, Main leaves them to it.
 	Handles []os.Signal
+	// Verdict says that the stage reports how the stages after it ended:
+	// its Filter builds a stages.OutcomeWatcher (fpv's last line). In a
+	// shell pipe, after a clean end, Main then asks the tools of ours
+	// after it for their verdict (relay.Out.Await) and tells the stage
+	// that outcome; the exit status stays the stage's own.
+	Verdict bool
 	// Signal, when set, is how Main hands the stage a signal of Handles
 	// that it caught once the stage was built (fpipe stops its pipeline).
 	// Main caught every signal since before the stage was built, so a

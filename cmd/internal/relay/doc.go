@@ -27,8 +27,12 @@
 // open for reading through /proc/self/fd, and waits ([Out.Handoff]): a
 // reader of ours that sees "waiting" at the end of its input marks its
 // input "committed" (4 KiB, [Confirm]) once it has committed (fsink) or
-// heard the same from the stage after it (a filter), and "refused" (8 KiB,
-// [Refuse]) otherwise. The waiting writer commits on "committed" only;
+// heard the same from the stage after it (a filter), "done" (16 KiB,
+// [ConfirmDone]) when it and the stages after it ended cleanly but nothing
+// after it commits (a filter whose output is a file, a terminal or a
+// program that is not ours), and "refused" (8 KiB, [Refuse]) otherwise.
+// The waiting writer commits on "committed" or "done" only (fpv, which
+// waits only to report, tells the two apart: [Out.Await]);
 // when a tool of ours that held the pipe is gone without a mark (killed),
 // or when it never saw any reader, it commits nothing. A program that is
 // not ours cannot say: the writer commits once such readers have read

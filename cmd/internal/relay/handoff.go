@@ -29,8 +29,9 @@ var (
 // Handoff waits for the verdict of the stages after this one: it marks the
 // pipe "waiting", lets go of the write end (standard output is then
 // /dev/null), keeps the pipe open for reading through /proc/self/fd, and
-// waits until the reader marks it "committed" (Handoff returns nil) or
-// "refused" (ErrRefused), or until no other process holds the pipe.
+// waits until the reader marks it "committed" or "done" (Handoff returns
+// nil) or "refused" (ErrRefused), or until no other process holds the
+// pipe.
 //
 // A tool of ours (a command of this module, found through
 // /proc/PID/exe) always says; when one was seen and all are gone without a
@@ -50,21 +51,49 @@ var (
 // cannot mark the pipe, and when ctx is done. A nil Out (standard output
 // is not a pipe) returns nil: there is no stage after.
 func (o *Out) Handoff(ctx context.Context) error {
+	_, err := o.Await(ctx, true)
+	return err
+}
+
+// Await is Handoff that also says which mark ended the wait: [Committed]
+// or [Done] (nil error) or [Refused] ([ErrRefused]) when the stages after
+// said so,
+// and [Unmarked] otherwise, with Handoff's error or nil (only programs
+// that are not ours read the pipe: no verdict comes from them).
+//
+// With untilRead false, for a writer that publishes nothing of its own but
+// reports the verdict (fpv's last line), Await returns Unmarked and nil at
+// once when only programs that are not ours hold the pipe, without
+// waiting for them to read it all. While a tool of ours reads the pipe,
+// it waits for its verdict or its end: no longer than the stages after
+// it. Whether Await let go of the write end is [Out.Released]: if not,
+// the pipe still has to be marked clean.
+func (o *Out) Await(ctx context.Context, untilRead bool) (State, error) {
+	return o.handoff(ctx, !untilRead)
+}
+
+// Released reports whether Handoff or Await let go of the write end,
+// leaving the pipe marked "waiting" (not "running": a reader of ours does
+// not fail). A nil Out was never released.
+func (o *Out) Released() bool { return o != nil && o.released }
+
+// handoff is Handoff, or with await Await.
+func (o *Out) handoff(ctx context.Context, await bool) (State, error) {
 	if o == nil {
-		return nil
+		return Unmarked, nil
 	}
 	if o.released {
-		return errors.New("relay: Handoff called twice")
+		return Unmarked, errors.New("relay: Handoff called twice")
 	}
 	if o.inherit {
-		return ErrShared
+		return Unmarked, ErrShared
 	}
 	if !enabled {
-		return fmt.Errorf("%w: memory pages are not 4 KiB", ErrCannotMark)
+		return Unmarked, fmt.Errorf("%w: memory pages are not 4 KiB", ErrCannotMark)
 	}
 	st, err := o.f.Stat()
 	if err != nil {
-		return err
+		return Unmarked, err
 	}
 	ino := st.Sys().(*syscall.Stat_t).Ino
 	var hold *os.File
@@ -103,10 +132,10 @@ func (o *Out) Handoff(ctx context.Context) error {
 		if hold != nil {
 			hold.Close()
 		}
-		return err
+		return Unmarked, err
 	}
 	defer hold.Close()
-	return w.wait(ctx, hold)
+	return w.wait(ctx, hold, await)
 }
 
 // watch follows the processes that hold the pipe a waiting writer hands
@@ -155,16 +184,17 @@ func (w *watch) look(found map[int]holding) (undecided bool) {
 }
 
 // wait polls the mark of the pipe hold reads, and now and then who else
-// holds the pipe.
-func (w *watch) wait(ctx context.Context, hold *os.File) error {
+// holds the pipe. With await, it gives up at once, without an error, when
+// only programs that are not ours hold it.
+func (w *watch) wait(ctx context.Context, hold *os.File, await bool) (State, error) {
 	delay := 200 * time.Microsecond
 	nextScan := time.Now()
 	for {
-		switch Get(hold) {
-		case Committed:
-			return nil
+		switch st := Get(hold); st {
+		case Committed, Done:
+			return st, nil
 		case Refused:
-			return ErrRefused
+			return Refused, ErrRefused
 		}
 		if time.Now().After(nextScan) {
 			w.shared = ownWriters(w.target, w.self)
@@ -185,41 +215,42 @@ func (w *watch) wait(ctx context.Context, hold *os.File) error {
 			undecided := w.look(found)
 			unread, err := unix.IoctlGetInt(int(hold.Fd()), unix.TIOCINQ) // FIONREAD
 			if err != nil {
-				return err
+				return Unmarked, err
 			}
 			switch {
 			case w.shared && w.ours:
 				// The reader cannot see the end of its input while
 				// another writer holds the pipe: no verdict will come.
-				return ErrShared
+				return Unmarked, ErrShared
 			case len(w.known) == 0:
-				switch Get(hold) {
-				case Committed:
-					return nil
+				switch st := Get(hold); st {
+				case Committed, Done:
+					return st, nil
 				case Refused:
-					return ErrRefused
+					return Refused, ErrRefused
 				}
 				if w.ours {
-					return ErrNoVerdict
+					return Unmarked, ErrNoVerdict
 				}
 				if !w.seen {
-					return ErrUnseen
+					return Unmarked, ErrUnseen
 				}
 				if unread > 0 {
-					return ErrNotRead
+					return Unmarked, ErrNotRead
 				}
-				return nil
-			case !w.ours && !undecided && unread == 0:
+				return Unmarked, nil
+			case !w.ours && !undecided && (unread == 0 || await):
 				// Only programs that are not ours hold the pipe, and they
-				// read all of it: nothing more can be learnt from them
-				// (and one may wait for this process to exit first).
-				return nil
+				// read all of it (or, with await, they need not): nothing
+				// more can be learnt from them (and one may wait for this
+				// process to exit first).
+				return Unmarked, nil
 			}
 			nextScan = time.Now().Add(min(10*delay, 50*time.Millisecond))
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return Unmarked, ctx.Err()
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, 5*time.Millisecond)

@@ -27,6 +27,7 @@ const (
 	sizeWaiting   = 256 << 10
 	sizeCommitted = 4 << 10
 	sizeRefused   = 8 << 10
+	sizeDone      = 16 << 10
 )
 
 // State is what a pipe's mark says.
@@ -45,6 +46,10 @@ const (
 	Committed
 	// Refused: the reader (or a stage after it) did not commit.
 	Refused
+	// Done: the reader and the stages after it ended cleanly, and none of
+	// them commits anything (the last writes to a file or terminal, or
+	// into a program that is not ours).
+	Done
 )
 
 func (s State) String() string {
@@ -59,6 +64,8 @@ func (s State) String() string {
 		return "committed"
 	case Refused:
 		return "refused"
+	case Done:
+		return "done"
 	}
 	return "unmarked"
 }
@@ -75,6 +82,8 @@ func stateOf(size int) State {
 		return Committed
 	case sizeRefused:
 		return Refused
+	case sizeDone:
+		return Done
 	}
 	return Unmarked
 }
@@ -270,6 +279,13 @@ func Check(f *os.File) (st State, atEnd bool) {
 // input was read to its end, the mark said [Waiting], and this tool (and
 // every stage after it) committed.
 func Confirm(f *os.File) error { return verdict(f, sizeCommitted) }
+
+// ConfirmDone marks the pipe f, the tool's standard input, "done": as
+// Confirm, for a tool that commits nothing and whose output goes to a file,
+// a terminal or a program that is not ours (or to a tool of ours that said
+// "done"). A waiting writer takes it as Confirm's verdict; a writer that
+// reports it (fpv) says "done" rather than "committed".
+func ConfirmDone(f *os.File) error { return verdict(f, sizeDone) }
 
 // Refuse marks the pipe f, the tool's standard input, "refused" when the
 // writer before it waits for a verdict ([Waiting]): this tool, or a stage

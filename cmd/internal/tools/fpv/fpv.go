@@ -3,6 +3,7 @@
 package fpv
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -132,7 +133,7 @@ func define(fs *pflag.FlagSet) cli.Build {
 				fields |= f.field
 			}
 		}
-		opts := []meter.Option{meter.Output(env.Stderr), meter.Describe(cli.Message)}
+		opts := []meter.Option{meter.Output(env.Stderr), meter.Describe(describe)}
 		if fields != 0 {
 			opts = append(opts, meter.Fields(fields))
 		}
@@ -205,7 +206,10 @@ func define(fs *pflag.FlagSet) cli.Build {
 				topts = append(topts, throttle.Context(env.Ctx))
 			}
 		}
-		st := &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
+		// The last line (not pv -n's numbers) says what the stages after
+		// made of the stream.
+		verdict := !*quiet && !*numeric
+		st := &cli.Stage{Verdict: verdict, Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
 			if !limit.Given {
 				return meter.NewWriter(dst, opts...)
 			}
@@ -225,6 +229,20 @@ func define(fs *pflag.FlagSet) cli.Build {
 		}
 		return st, nil
 	}
+}
+
+// describe words the cause in the last line. A failure before fpv, in a
+// shell pipe, was printed by the tool that failed: the last line does not
+// repeat it.
+func describe(err error) string {
+	var ue *cli.UpstreamError
+	switch {
+	case errors.As(err, &ue):
+		return "the stage before failed"
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
+	}
+	return cli.Message(err)
 }
 
 // fieldFlags are pv's display switches.
