@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -126,5 +128,122 @@ func TestFpvStalled(t *testing.T) {
 	}
 	if l := lines[len(lines)-2]; !strings.Contains(l, "5 B in 0:00:01, 0 B/s now") {
 		t.Errorf("line before the last: %q, want 0 B/s now", l)
+	}
+}
+
+// TestFpvDiskFull: under fpipe, fpv's last line says that the sink after
+// it could not write (a full 1 MiB tmpfs), with the cause. (In a shell
+// pipe, fpv is then killed by SIGPIPE while it writes, as pv and cat are;
+// the refusals at commit are in fpv_outcome.txtar.)
+func TestFpvDiskFull(t *testing.T) {
+	dir := mountTmpfs(t, "size=1m")
+	old, ino := oldDest(t, dir, "backup")
+	cmd := exec.Command(bin("fpipe"), "fread --length 4M /dev/zero | fpv | fsink backup")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); exitCode(err) != 1 {
+		t.Errorf("exit %d, want 1", exitCode(err))
+	}
+	want := []string{
+		`^\S+ fpipe: stage 2 \(fpv\): .* average: failed: stage 3 \(fsink backup\): .*backup: no space left on device$`,
+		`^fpipe: stage 3 \(fsink backup\): .*backup: no space left on device$`,
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("stderr %q, want %d lines", stderr.String(), len(want))
+	}
+	for i, re := range want {
+		if !regexp.MustCompile(re).MatchString(lines[i]) {
+			t.Errorf("line %d %q, want %s", i+1, lines[i], re)
+		}
+	}
+	checkIntact(t, dir, "backup", old, ino)
+}
+
+// TestFpvForeignReader: after fpv, a program that is not ours and holds the
+// pipe without reading it does not hold fpv up: fpv says "done" and exits
+// as it did before it asked for a verdict.
+func TestFpvForeignReader(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	sleep := exec.Command("sleep", "5")
+	sleep.Stdin = r
+	if err := sleep.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sleep.Process.Kill(); sleep.Wait() }()
+	r.Close()
+	fpv := exec.Command(bin("fpv"))
+	fpv.Stdin = strings.NewReader(strings.Repeat("x", 1000))
+	fpv.Stdout = w
+	var stderr bytes.Buffer
+	fpv.Stderr = &stderr
+	time.Sleep(100 * time.Millisecond) // sleep runs its own program
+	start := time.Now()
+	err = fpv.Run()
+	w.Close()
+	if d := time.Since(start); err != nil || d > 2*time.Second {
+		t.Errorf("fpv = %v after %v, want a prompt success", err, d)
+	}
+	if !strings.HasSuffix(stderr.String(), " average: done\n") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+}
+
+// TestFpvInterrupted: a stopped run still ends with fpv's last line, at
+// once: under fpipe with the signal, in a shell pipe as "interrupted".
+func TestFpvInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"fpipe", []string{bin("fpipe"), "fread /dev/zero | fpv -L 1m | fsink out"}, " average: failed: SIGTERM: stopped, nothing committed"},
+		{"shell", []string{bin("fpv"), "-L", "1m", "/dev/zero"}, " average: failed: interrupted"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(c.args[0], c.args[1:]...)
+			cmd.Dir = dir
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if c.name == "shell" { // into fsink, through a pipe
+				sink := exec.Command(bin("fsink"), "out")
+				sink.Dir = dir
+				pipe, err := sink.StdinPipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				cmd.Stdout = pipe.(*os.File)
+				if err := sink.Start(); err != nil {
+					t.Fatal(err)
+				}
+				defer sink.Wait()
+				defer pipe.Close()
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(500 * time.Millisecond)
+			start := time.Now()
+			cmd.Process.Signal(syscall.SIGTERM)
+			err := cmd.Wait()
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("ended %v after SIGTERM", d)
+			}
+			if exitCode(err) != 128+int(syscall.SIGTERM) {
+				t.Errorf("exit %d, want %d", exitCode(err), 128+int(syscall.SIGTERM))
+			}
+			if !strings.Contains(stderr.String(), c.want+"\n") {
+				t.Errorf("stderr %q, want a last line ending %q", stderr.String(), c.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Error("out was committed")
 	}
 }

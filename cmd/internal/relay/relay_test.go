@@ -19,14 +19,17 @@ func TestMain(m *testing.M) {
 	switch os.Getenv("RELAY_TEST_READER") {
 	case "":
 		os.Exit(m.Run())
-	case "confirm", "refuse":
+	case "confirm", "refuse", "done":
 		io.Copy(io.Discard, os.Stdin)
 		if st, atEnd := Check(os.Stdin); !atEnd || st != Waiting {
 			os.Exit(3)
 		}
-		if os.Getenv("RELAY_TEST_READER") == "confirm" {
+		switch os.Getenv("RELAY_TEST_READER") {
+		case "confirm":
 			Confirm(os.Stdin)
-		} else {
+		case "done":
+			ConfirmDone(os.Stdin)
+		default:
 			Refuse(os.Stdin)
 		}
 		os.Exit(0)
@@ -137,6 +140,69 @@ func TestConfirmRefuse(t *testing.T) {
 	if err := Confirm(r); err != nil || Get(r) != Committed {
 		t.Errorf("Confirm: %v, mark %v, want committed", err, Get(r))
 	}
+	if err := ConfirmDone(r); err != nil || Get(r) != Done {
+		t.Errorf("ConfirmDone: %v, mark %v, want done", err, Get(r))
+	}
+}
+
+// TestAwait: a writer that only reports the verdict learns which mark the
+// reader left, and does not wait for a program that is not ours to read
+// the pipe: one that holds it without reading does not hold it up.
+func TestAwait(t *testing.T) {
+	if !enabled {
+		t.Skip("memory pages are not 4 KiB")
+	}
+	for _, tt := range []struct {
+		reader    string
+		untilRead bool
+		want      State
+		wantErr   error
+		within    time.Duration
+	}{
+		{"confirm", true, Committed, nil, 5 * time.Second},
+		{"done", true, Done, nil, 5 * time.Second},
+		{"refuse", true, Refused, ErrRefused, 5 * time.Second},
+		{"cat", false, Unmarked, nil, 5 * time.Second},
+		{"sleep", false, Unmarked, nil, 1500 * time.Millisecond}, // not 5 s
+	} {
+		t.Run(tt.reader, func(t *testing.T) {
+			r, w := pipe(t)
+			var c *exec.Cmd
+			switch tt.reader {
+			case "cat":
+				c = exec.Command("cat")
+				c.Stdout = io.Discard
+			case "sleep":
+				c = exec.Command("sleep", "5")
+			default:
+				c = exec.Command(os.Args[0])
+				c.Env = append(os.Environ(), "RELAY_TEST_READER="+tt.reader)
+			}
+			c.Stdin = r
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { c.Process.Kill(); c.Wait() }()
+			r.Close()
+			o, err := Begin(w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write([]byte(strings.Repeat("data\n", 100)))
+			time.Sleep(50 * time.Millisecond) // exec'd and reading
+			start := time.Now()
+			st, err := o.Await(context.Background(), tt.untilRead)
+			if st != tt.want || !errors.Is(err, tt.wantErr) {
+				t.Errorf("Await with a %s reader = %v, %v, want %v, %v", tt.reader, st, err, tt.want, tt.wantErr)
+			}
+			if d := time.Since(start); d > tt.within {
+				t.Errorf("Await with a %s reader took %v, want within %v", tt.reader, d, tt.within)
+			}
+			if !o.Released() {
+				t.Errorf("Await with a %s reader: not released", tt.reader)
+			}
+		})
+	}
 }
 
 // TestHandoff runs the test binary as the reader of a pipe that this
@@ -150,6 +216,7 @@ func TestHandoff(t *testing.T) {
 		want   error
 	}{
 		{"confirm", nil},
+		{"done", nil},
 		{"refuse", ErrRefused},
 		{"partial", ErrNotRead},
 		{"cat", nil}, // not ours, read everything
