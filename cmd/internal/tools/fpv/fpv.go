@@ -40,7 +40,13 @@ named, as pv's display switches do. Off a terminal (a log file, cron,
 systemd), fpv writes a plain line every --interval (default 10 seconds),
 starting with the local time in ISO 8601 (2026-11-30T12:00:00+01:00), and
 never a carriage return. The last line says what happened: bytes, time,
-average rate, and "done", "done, short of the expected SIZE" or "failed: why".
+average rate, and how the pipeline ended: "committed" once an fsink (or
+fsum -o) after fpv committed, "done" when nothing after it commits
+(standard output is a file, a terminal or a program that is not ours),
+", short of the expected SIZE" after either, or "failed: why". Under fpipe
+the cause is that of the stage that failed; in a shell pipe, fpv asks the
+tools of ours after it and says "failed: not committed by the next stage"
+(that tool prints the cause), and its exit status stays its own.
 
 The size comes from --size, from the FILEs when all are regular files, or from
 standard input when it is a regular file. --size @FILE takes the size of FILE.
@@ -49,8 +55,9 @@ count; with --timer, the elapsed seconds first), one per line, every
 --interval (default 1 second), without a time.
 
 --rate-limit holds the stream to RATE bytes per second with frate's limiter;
-RATE is a SIZE, as pv -L takes it (1m = 1M = 1MiB). pv flags that fpv does not have (-l, -F, -c, -E, ...) are refused with the
-nearest way to do the same.`,
+RATE is a SIZE, as pv -L takes it (1m = 1M = 1MiB). pv flags that fpv
+does not have (-l, -F, -c, -E, ...) are refused with the nearest way to do
+the same.`,
 	Define: define,
 }
 
