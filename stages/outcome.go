@@ -5,15 +5,15 @@ import (
 	"sync"
 )
 
-// HoldOutcome returns f with the outcome of its stage held back: [Run]
-// tells a stage that f builds and that is an [OutcomeWatcher] to watch, as
-// always, but not how the run ended; deliver tells it, to every stage f
-// built so far, once. It is for a caller whose Run is one part of a larger
-// decision (fpipe runs several chains and children as one pipeline; a
-// tool in a shell pipe learns afterwards whether the tools after it
-// committed): deliver must then be called, or the stage never makes its
-// last report. deliver is safe for concurrent use; a stage built after it
-// was called is told at once when Run ends, as without HoldOutcome.
+// HoldOutcome returns f with the outcome of its stage held back, for one
+// Run: Run tells a stage that the returned filter builds and that is an
+// [OutcomeWatcher] to watch, as always, but never how the run ended;
+// deliver tells it, once, to every stage built so far. It is for a caller
+// whose Run is one part of a larger decision (fpipe runs several chains
+// and children as one pipeline; a tool in a shell pipe learns afterwards
+// whether the tools after it committed): it must call deliver after Run
+// returned, or the stage never makes its last report. deliver is safe for
+// concurrent use; later calls do nothing.
 func HoldOutcome(f Filter) (held Filter, deliver func(Outcome)) {
 	h := &holder{}
 	held = f
@@ -49,24 +49,11 @@ type holder struct {
 func (h *holder) add(stage any) {
 	if ow, ok := stage.(OutcomeWatcher); ok {
 		h.mu.Lock()
-		h.watchers = append(h.watchers, ow)
+		if !h.delivered {
+			h.watchers = append(h.watchers, ow)
+		}
 		h.mu.Unlock()
 	}
-}
-
-// holds tells whether Run must leave the outcome of ow to the holder.
-func (h *holder) holds(ow OutcomeWatcher) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.delivered {
-		return false
-	}
-	for _, w := range h.watchers {
-		if w == ow {
-			return true
-		}
-	}
-	return false
 }
 
 func (h *holder) deliver(o Outcome) {
@@ -92,21 +79,19 @@ func watcher(w io.WriteCloser) (OutcomeWatcher, bool) {
 }
 
 // conclude tells the OutcomeWatcher filters, in chain order, how the run
-// ended, except those whose outcome a holder keeps.
+// ended, except those of a filter from HoldOutcome.
 func (r *run) conclude(err error) {
 	o := Outcome{Err: err, Committed: err == nil && r.publishes()}
 	for i, w := range r.writers {
 		if w == nil {
 			continue
 		}
-		ow, ok := watcher(w)
-		if !ok {
-			continue
+		if r.c.Filters[i].held != nil {
+			continue // the holder tells it
 		}
-		if h := r.c.Filters[i].held; h != nil && h.holds(ow) {
-			continue
+		if ow, ok := watcher(w); ok {
+			ow.Outcome(o)
 		}
-		ow.Outcome(o)
 	}
 }
 
