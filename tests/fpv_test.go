@@ -247,3 +247,48 @@ func TestFpvInterrupted(t *testing.T) {
 		t.Error("out was committed")
 	}
 }
+
+// TestFpvInterruptedWaiting: a signal while fpv waits for the verdict (its
+// own stream was complete) ends it at once, with a last line that does not
+// claim what it does not know; the tool after it still commits.
+func TestFpvInterruptedWaiting(t *testing.T) {
+	dir := t.TempDir()
+	// frate reads it all at once and takes about a second to pass it on
+	sink := exec.Command("sh", "-c", bin("frate")+" 64 | "+bin("fsink")+" out")
+	sink.Dir = dir
+	pipe, err := sink.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fpv := exec.Command(bin("fpv"))
+	fpv.Stdin = strings.NewReader(strings.Repeat("some data\n", 10))
+	fpv.Stdout = pipe.(*os.File)
+	var stderr bytes.Buffer
+	fpv.Stderr = &stderr
+	if err := sink.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := fpv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pipe.Close()
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	fpv.Process.Signal(syscall.SIGTERM)
+	err = fpv.Wait()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("ended %v after SIGTERM", d)
+	}
+	if exitCode(err) != 128+int(syscall.SIGTERM) {
+		t.Errorf("exit %d", exitCode(err))
+	}
+	if want := " average: failed: stopped before the next stage said whether it committed\n"; !strings.HasSuffix(stderr.String(), want) {
+		t.Errorf("stderr %q, want it to end with %q", stderr.String(), want)
+	}
+	if err := sink.Wait(); err != nil {
+		t.Errorf("fsink: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "out")); err != nil || string(b) != strings.Repeat("some data\n", 10) {
+		t.Errorf("out: %q, %v", b, err)
+	}
+}

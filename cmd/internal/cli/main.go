@@ -298,6 +298,10 @@ func (m *mainRun) runStage(ctx context.Context, st *Stage, stdin io.Reader, stdo
 // told when the tool of ours after it, in a shell pipe, did not commit.
 var ErrNotCommitted = errors.New("not committed by the next stage")
 
+// ErrVerdictUnknown is the outcome a stage that reports the verdict (fpv)
+// is told when a signal stopped it while it waited for the verdict.
+var ErrVerdictUnknown = errors.New("stopped before the next stage said whether it committed")
+
 // awaitVerdict is the outcome of a stage that reports the verdict of the
 // tools after it (Stage.Verdict), its output a pipe: its own failure, or,
 // after a clean end, what the tools of ours after it said. A writer before
@@ -322,7 +326,11 @@ func (m *mainRun) awaitVerdict(ctx context.Context, err error) stages.Outcome {
 		return stages.Outcome{Committed: true}
 	case mark == relay.Refused:
 		return stages.Outcome{Err: ErrNotCommitted}
-	case errors.Is(verr, relay.ErrNoVerdict), chained && verr != nil, ctx.Err() != nil:
+	case ctx.Err() != nil:
+		// Its own stream was complete; a signal came while the tools
+		// after it were finishing, which they may have done.
+		return stages.Outcome{Err: ErrVerdictUnknown}
+	case errors.Is(verr, relay.ErrNoVerdict), chained && verr != nil:
 		return stages.Outcome{Err: verr}
 	}
 	return stages.Outcome{}
