@@ -116,15 +116,15 @@ type Outcome struct {
 //
 // [Run] calls WatchOutcome once the stage is built, before the copy
 // begins: the stage then keeps the report its Close would make until
-// Outcome. Run calls Outcome exactly once per built stage, in chain order,
+// Outcome. Run calls Outcome exactly once per built stage (but those of
+// a filter from [HoldOutcome], whose deliver tells them), in chain order,
 // just before it returns: after the outputs were committed (and finished
 // or rolled back) or aborted, also when the chain failed to build, and
 // when ctx ended (then within [CancelGrace] of that, while a call of the
 // stage that nothing ended may still be running: Outcome must be safe
 // for concurrent use with the stage's other methods, and Close may come
 // after it). A stage used outside Run is never told to watch, and reports
-// at Close as before. [HoldOutcome] lets a caller whose Run is part of a
-// larger decision tell the outcome itself.
+// at Close as before.
 type OutcomeWatcher interface {
 	WatchOutcome()
 	Outcome(o Outcome)

@@ -67,7 +67,7 @@ type mainRun struct {
 	mark    relay.State // the mark that said it
 	once    sync.Once   // finish
 	code    int         // the exit status finish settled on
-	mu      sync.Mutex  // guards handed and verdict
+	mu      sync.Mutex  // guards handed, verdict and mark
 }
 
 // finish relays the outcome and returns the exit status. It runs once,
