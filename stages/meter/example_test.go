@@ -68,3 +68,26 @@ func Example_chain() {
 type full struct{}
 
 func (full) Write(p []byte) (int, error) { return 0, fmt.Errorf("no space left on device") }
+
+// In a stages.Run, the last line waits for the run's outcome: the stream
+// ended cleanly, but the sink refused to commit it.
+func Example_outcome() {
+	var log strings.Builder
+	_, err := stages.Run(context.Background(), stages.Chain{
+		Source:  strings.NewReader(""),
+		Filters: []stages.Filter{meter.Filter(meter.Output(&log), meter.TimeFormat(""))},
+		Sink:    refusing{},
+	})
+	fmt.Println(err)
+	fmt.Print(log.String()[strings.Index(log.String(), "average"):])
+	// Output:
+	// empty input would replace a non-empty file
+	// average: failed: empty input would replace a non-empty file
+}
+
+// refusing is a sink that refuses to commit what it was given.
+type refusing struct{}
+
+func (refusing) Write(p []byte) (int, error) { return len(p), nil }
+func (refusing) Commit() error               { return fmt.Errorf("empty input would replace a non-empty file") }
+func (refusing) Abort() error                { return nil }
