@@ -87,19 +87,12 @@ func watchReader(name string, log *outcomeLog) stages.Filter {
 }
 
 // closeFails is a writer filter whose Close fails: a check at the end of
-// the stream, after the stages before it closed (fsum --verify).
+// the stream (fsum --verify), after the stages before it closed.
 func closeFails(err error) stages.Filter {
 	return stages.Filter{Name: "verify", Writer: func(dst io.Writer) (io.WriteCloser, error) {
-		return failClose{dst, err}, nil
+		return stagetest.CloseErr{Writer: dst, Err: err}, nil
 	}}
 }
-
-type failClose struct {
-	io.Writer
-	err error
-}
-
-func (f failClose) Close() error { return f.err }
 
 // sumOut is a writer filter with an output of its own (a sum file).
 type sumOut struct{ io.Writer }

@@ -29,16 +29,9 @@ func (s *slowCommit) Commit() error {
 // stream (fsum --verify), once the meter has closed.
 func verifyAtEnd(err error) stages.Filter {
 	return stages.Filter{Name: "fsum", Writer: func(dst io.Writer) (io.WriteCloser, error) {
-		return failAtClose{dst, err}, nil
+		return stagetest.CloseErr{Writer: dst, Err: err}, nil
 	}}
 }
-
-type failAtClose struct {
-	io.Writer
-	err error
-}
-
-func (f failAtClose) Close() error { return f.err }
 
 // TestOutcomeLastLine: in a stages.Run, the last line waits for the run's
 // outcome and says it, with the figures of the stream's end (not counting
