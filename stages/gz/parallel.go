@@ -6,7 +6,7 @@ import (
 	"hash/crc32"
 	"io"
 
-	"github.com/klauspost/compress/flate"
+	"github.com/fpipe/fpipe/stages/gz/internal/inflate"
 )
 
 // MaxParallelBlock is the largest member, in bytes of data, that a Reader
@@ -48,8 +48,7 @@ type slot struct {
 	started bool   // a goroutine decodes it; done receives when it ends
 	ok      bool   // decoded and checked
 	done    chan struct{}
-	br      bytes.Reader
-	fl      io.ReadCloser
+	fl      *inflate.Decoder
 }
 
 // ourMember reports whether the input continues with a member as the
@@ -106,25 +105,19 @@ func (s *slot) decode(sem chan struct{}) {
 
 func (s *slot) inflate() bool {
 	n := len(s.in)
-	s.br.Reset(s.in[memberHeaderLen : n-8])
+	body := s.in[memberHeaderLen : n-8]
 	if s.fl == nil {
-		s.fl = flate.NewReader(&s.br)
-	} else if err := s.fl.(flate.Resetter).Reset(&s.br, nil); err != nil {
-		return false
+		s.fl = inflate.NewDecoder()
 	}
 	size := int(binary.LittleEndian.Uint32(s.in[n-4:]))
 	if cap(s.out) < size {
 		s.out = make([]byte, size, max(size, MaxParallelBlock))
 	}
 	s.out = s.out[:size]
-	if _, err := io.ReadFull(s.fl, s.out); err != nil {
-		return false
-	}
-	var one [1]byte
-	if k, err := s.fl.Read(one[:]); k != 0 || err != io.EOF {
-		return false // more data than the trailer says
-	}
-	return s.br.Len() == 0 && crc32.ChecksumIEEE(s.out) == binary.LittleEndian.Uint32(s.in[n-8:])
+	// ErrTooLong: more data than the trailer says.
+	k, used, err := s.fl.DecodeAll(s.out, body)
+	return err == nil && k == size && used == len(body) &&
+		crc32.ChecksumIEEE(s.out) == binary.LittleEndian.Uint32(s.in[n-8:])
 }
 
 // wait waits for the slot's decoding, if any.

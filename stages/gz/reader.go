@@ -12,7 +12,7 @@ import (
 	"sync"
 
 	"github.com/fpipe/fpipe/internal/option"
-	"github.com/klauspost/compress/flate"
+	"github.com/fpipe/fpipe/stages/gz/internal/inflate"
 )
 
 // ReaderOption configures a Reader.
@@ -127,9 +127,10 @@ func (e *Error) Unwrap() error { return e.Err }
 // is returned as it is. Errors are sticky. The Reader reads its input on
 // another goroutine, up to 768 KiB ahead of the decoder, and through a
 // buffer; it reads past the end of the gzip data only to check what follows
-// it (or as far as the read-ahead got before an error). Memory use is fixed (the buffer and a 32 KiB window,
-// and for the Writer's members ReadThreads + 1 members with their data),
-// whatever the size of the output.
+// it (or as far as the read-ahead got before an error). Memory use is
+// fixed (the buffer and a decoding window of about 290 KiB, and for the
+// Writer's members ReadThreads + 1 members with their data), whatever the
+// size of the output.
 //
 // Members as the Writer makes them are decoded on ReadThreads goroutines
 // at once and returned in order, with the same output and errors as on
@@ -138,11 +139,11 @@ type Reader struct {
 	cr   countReader
 	ra   readAhead
 	br   *bufio.Reader
-	fl   io.ReadCloser // flate decompressor; also flate.Resetter and io.WriterTo
-	max  int64         // output limit
-	out  int64         // output so far
-	crc  uint32        // of the current member's data
-	size uint32        // of the current member's data, mod 2^32
+	fl   *inflate.Decoder
+	max  int64  // output limit
+	out  int64  // output so far
+	crc  uint32 // of the current member's data
+	size uint32 // of the current member's data, mod 2^32
 
 	members   int   // members started
 	bodyStart int64 // offset of the current member's deflate data
@@ -235,8 +236,15 @@ func (c *countReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// pos is the offset of the next byte the Reader will look at.
-func (z *Reader) pos() int64 { return z.cr.n - int64(z.br.Buffered()) }
+// pos is the offset of the next byte the Reader will look at. In a
+// member's body the decoder holds the input it has buffered, and knows
+// how far it read.
+func (z *Reader) pos() int64 {
+	if z.inBody {
+		return z.bodyStart + z.fl.InputOffset()
+	}
+	return z.cr.n - int64(z.br.Buffered())
+}
 
 func (z *Reader) errAt(off int64, kind error, detail string) error {
 	return &Error{Offset: off, Err: kind, Detail: detail}
@@ -364,7 +372,7 @@ func (z *Reader) WriteTo(w io.Writer) (int64, error) {
 			continue
 		}
 		z.cw.werr = nil
-		_, err := z.fl.(io.WriterTo).WriteTo(&z.cw)
+		_, err := z.fl.WriteTo(&z.cw)
 		switch {
 		case z.cw.werr != nil:
 			z.err = z.cw.werr
@@ -506,10 +514,9 @@ func (a *asyncWriter) close() (int64, error) {
 
 // bodyErr maps an error of the deflate decoder.
 func (z *Reader) bodyErr(err error) error {
-	var ce flate.CorruptInputError
+	var ce *inflate.CorruptError
 	if errors.As(err, &ce) {
-		// ce counts the bytes the decoder consumed; the last one is bad.
-		return z.errAt(z.bodyStart+max(int64(ce)-1, 0), ErrCorrupt, "")
+		return z.errAt(z.bodyStart+ce.Offset, ErrCorrupt, "")
 	}
 	return z.truncatedOr(err)
 }
@@ -637,10 +644,9 @@ func (z *Reader) header1() error {
 	}
 	z.bodyStart = z.pos()
 	if z.fl == nil {
-		z.fl = flate.NewReader(z.br)
-	} else if err := z.fl.(flate.Resetter).Reset(z.br, nil); err != nil {
-		return err
+		z.fl = inflate.NewDecoder()
 	}
+	z.fl.Reset(z.br)
 	z.crc, z.size, z.inBody, z.curOurs = 0, 0, true, ours
 	return nil
 }

@@ -88,17 +88,17 @@ type Decoder struct {
 	err    error
 }
 
-// NewDecoder returns a Decoder with its window allocated (about 290 KiB).
-// Reset gives it its input.
+// NewDecoder returns a Decoder; Reset gives it its input.
 func NewDecoder() *Decoder {
-	d := &Decoder{out: make([]byte, histSize+chunk+maxMatch+slack)}
-	d.err = io.EOF
-	return d
+	return &Decoder{err: io.EOF}
 }
 
 // Reset makes d decode a new stream from src; nothing of the previous
-// stream is kept.
+// stream is kept. The first Reset allocates the window, about 290 KiB.
 func (d *Decoder) Reset(src Source) {
+	if d.out == nil {
+		d.out = make([]byte, histSize+chunk+maxMatch+slack)
+	}
 	d.src = src
 	d.in, d.ip, d.bb, d.nb, d.base = nil, 0, 0, 0, 0
 	d.op, d.rp = 0, 0
@@ -211,12 +211,17 @@ func (d *Decoder) run() error {
 // the input was read.
 func (d *Decoder) fail(err error) error {
 	if err == io.ErrUnexpectedEOF && d.src != nil {
-		if n := d.src.Buffered(); n > 0 {
-			d.src.Discard(n)
-		}
-		d.in, d.ip = nil, 0
+		n, _ := d.src.Discard(d.src.Buffered())
+		d.base += int64(n)
+		d.in, d.ip, d.bb, d.nb = nil, 0, 0, 0
 	}
 	return err
+}
+
+// InputOffset is the number of bytes of the stream read so far: those
+// the bit buffer holds whole are not counted.
+func (d *Decoder) InputOffset() int64 {
+	return d.base + int64(d.ip) - int64(d.nb/8)
 }
 
 // corrupt is the error for the data read so far.
