@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"syscall"
 	"testing"
+	"time"
 
 	kflate "github.com/klauspost/compress/flate"
 )
@@ -34,6 +36,7 @@ func benchInput(b *testing.B) []byte {
 func benchDecode(b *testing.B, mk func(io.Reader) io.Reader) {
 	z := benchInput(b)
 	var n int64
+	defer cpuMetric(b)()
 	for b.Loop() {
 		r := mk(bufio.NewReaderSize(bytes.NewReader(z), 128<<10))
 		k, err := io.Copy(io.Discard, r)
@@ -80,10 +83,26 @@ func BenchmarkDecodeAll(b *testing.B) {
 		b.Fatal(err)
 	}
 	dst := make([]byte, len(want))
+	defer cpuMetric(b)()
 	for b.Loop() {
 		if _, _, err := d.DecodeAll(dst, z); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.SetBytes(int64(len(dst)))
+}
+
+// cpuMetric reports the process's CPU time (user+system) per op, steadier
+// than the wall time on a loaded machine; call its result at the end.
+func cpuMetric(b *testing.B) func() {
+	start := cpuNow()
+	return func() {
+		b.ReportMetric(float64((cpuNow()-start).Milliseconds())/float64(b.N), "cpu-ms/op")
+	}
+}
+
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

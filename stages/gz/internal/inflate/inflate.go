@@ -571,6 +571,9 @@ func (d *Decoder) fast() (bool, error) {
 	in, ip, bb, nb := d.in, d.ip, d.bb, d.nb
 	out, op := d.out, d.op
 	lt, dt := d.lt, d.dt
+	// The root tables as arrays: their lookups need no bounds checks.
+	lroot := (*[1 << litRoot]uint32)(lt)
+	droot := (*[1 << distRoot]uint32)(dt)
 	fastEnd := min(d.fastEnd, d.stopAt)
 	done := false
 	var err error
@@ -579,7 +582,7 @@ func (d *Decoder) fast() (bool, error) {
 		ip += int((63 - nb) >> 3)
 		nb |= 56
 
-		e := lt[bb&(1<<litRoot-1)]
+		e := lroot[bb&(1<<litRoot-1)]
 		if e&fLink != 0 {
 			e = lt[e>>16+uint32(bb>>litRoot)&(1<<(e&0xff)-1)]
 		}
@@ -590,7 +593,7 @@ func (d *Decoder) fast() (bool, error) {
 			out[op] = byte(e >> 16)
 			op++
 			// A second literal from the same refill.
-			e = lt[bb&(1<<litRoot-1)]
+			e = lroot[bb&(1<<litRoot-1)]
 			if e&fLit != 0 {
 				n = uint(e & 0xff)
 				bb >>= n
@@ -623,7 +626,7 @@ func (d *Decoder) fast() (bool, error) {
 		bb >>= x
 		nb -= x
 
-		e = dt[bb&(1<<distRoot-1)]
+		e = droot[bb&(1<<distRoot-1)]
 		if e&fLink != 0 {
 			e = dt[e>>16+uint32(bb>>distRoot)&(1<<(e&0xff)-1)]
 		}
@@ -647,8 +650,12 @@ func (d *Decoder) fast() (bool, error) {
 		}
 		src := op - dist
 		if dist >= 8 {
-			for i := 0; i < length; i += 8 {
+			// 16 bytes a round, in two words: with dist >= 8 each word
+			// read was written before. Up to 15 bytes past the match are
+			// overwritten, inside the slack.
+			for i := 0; i < length; i += 16 {
 				binary.LittleEndian.PutUint64(out[op+i:], binary.LittleEndian.Uint64(out[src+i:]))
+				binary.LittleEndian.PutUint64(out[op+i+8:], binary.LittleEndian.Uint64(out[src+i+8:]))
 			}
 		} else {
 			copyMatch(out, op, dist, length)
