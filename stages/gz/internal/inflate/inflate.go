@@ -305,7 +305,7 @@ func (d *Decoder) sym(t []uint32, root uint) (uint32, error) {
 		if e == 0 {
 			return 0, d.corrupt("invalid code")
 		}
-		if n := uint(e & 0xff); n <= d.nb {
+		if n := uint(e >> 12 & 0xf); n <= d.nb {
 			d.bb >>= n
 			d.nb -= n
 			if e&(fLit|fLen|fEnd) == 0 {
@@ -526,7 +526,7 @@ func (d *Decoder) slow() (bool, error) {
 	if e&fEnd != 0 {
 		return true, nil
 	}
-	x, err := d.bits(uint(e >> 12 & 0xf))
+	x, err := d.bits(uint(e&0xff - e>>12&0xf))
 	if err != nil {
 		return false, err
 	}
@@ -535,7 +535,7 @@ func (d *Decoder) slow() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	x, err = d.bits(uint(e >> 12 & 0xf))
+	x, err = d.bits(uint(e&0xff - e>>12&0xf))
 	if err != nil {
 		return false, err
 	}
@@ -567,6 +567,10 @@ func copyMatch(out []byte, op, dist, length int) {
 // whole match plus slack remain: one 8-byte refill gives the bits of a
 // whole symbol (at most 15+5 for a length, 15+13 for a distance). It
 // reports whether the block ended.
+//
+// The next symbol's root entry is looked up before the refill: the low
+// bits of bb are stream bits then already (a refill fills all 64 bits,
+// and a round uses at most 48), and the lookup need not wait for the load.
 func (d *Decoder) fast() (bool, error) {
 	in, ip, bb, nb := d.in, d.ip, d.bb, d.nb
 	out, op := d.out, d.op
@@ -576,18 +580,20 @@ func (d *Decoder) fast() (bool, error) {
 	droot := (*[1 << distRoot]uint32)(dt)
 	fastEnd := min(d.fastEnd, d.stopAt)
 	done := false
-	var err error
-	for op < fastEnd && ip+8 <= len(in) {
-		bb |= binary.LittleEndian.Uint64(in[ip:]) << nb
-		ip += int((63 - nb) >> 3)
-		nb |= 56
-
-		e := lroot[bb&(1<<litRoot-1)]
+	var why string
+	if !(op < fastEnd && ip+8 <= len(in)) {
+		return false, nil
+	}
+	bb |= binary.LittleEndian.Uint64(in[ip:]) << nb
+	ip += int((63 - nb) >> 3)
+	nb |= 56
+	e := lroot[bb&(1<<litRoot-1)]
+	for {
 		if e&fLink != 0 {
 			e = lt[e>>16+uint32(bb>>litRoot)&(1<<(e&0xff)-1)]
 		}
-		n := uint(e & 0xff)
 		if e&fLit != 0 {
+			n := uint(e & 0xff)
 			bb >>= n
 			nb -= n
 			out[op] = byte(e >> 16)
@@ -600,73 +606,72 @@ func (d *Decoder) fast() (bool, error) {
 				nb -= n
 				out[op] = byte(e >> 16)
 				op++
-			}
-			continue
-		}
-		if e&fLen == 0 {
-			if e&fEnd != 0 {
-				bb >>= n
-				nb -= n
-				done = true
-				break
-			}
-			if e == 0 {
-				d.in, d.ip, d.bb, d.nb, d.op = in, ip, bb, nb, op
-				return false, d.corrupt("invalid code")
-			}
-			bb >>= n
-			nb -= n
-			d.in, d.ip, d.bb, d.nb, d.op = in, ip, bb, nb, op
-			return false, d.corrupt("invalid symbol")
-		}
-		bb >>= n
-		nb -= n
-		x := uint(e >> 12 & 0xf)
-		length := int(e>>16) + int(bb&(1<<x-1))
-		bb >>= x
-		nb -= x
-
-		e = droot[bb&(1<<distRoot-1)]
-		if e&fLink != 0 {
-			e = dt[e>>16+uint32(bb>>distRoot)&(1<<(e&0xff)-1)]
-		}
-		n = uint(e & 0xff)
-		bb >>= n
-		nb -= n
-		if e&fLen == 0 {
-			d.in, d.ip, d.bb, d.nb, d.op = in, ip, bb, nb, op
-			if e == 0 {
-				return false, d.corrupt("invalid code")
-			}
-			return false, d.corrupt("invalid symbol")
-		}
-		x = uint(e >> 12 & 0xf)
-		dist := int(e>>16) + int(bb&(1<<x-1))
-		bb >>= x
-		nb -= x
-		if dist > op {
-			err = errFar
-			break
-		}
-		src := op - dist
-		if dist >= 8 {
-			// 16 bytes a round, in two words: with dist >= 8 each word
-			// read was written before. Up to 15 bytes past the match are
-			// overwritten, inside the slack.
-			for i := 0; i < length; i += 16 {
-				binary.LittleEndian.PutUint64(out[op+i:], binary.LittleEndian.Uint64(out[src+i:]))
-				binary.LittleEndian.PutUint64(out[op+i+8:], binary.LittleEndian.Uint64(out[src+i+8:]))
+				e = lroot[bb&(1<<litRoot-1)]
 			}
 		} else {
-			copyMatch(out, op, dist, length)
+			if e&fLen == 0 {
+				n := uint(e >> 12 & 0xf)
+				bb >>= n
+				nb -= n
+				if e&fEnd != 0 {
+					done = true
+				} else if e == 0 {
+					why = "invalid code"
+				} else {
+					why = "invalid symbol"
+				}
+				break
+			}
+			// Length: code and extra bits in one shift.
+			total := uint(e & 0xff)
+			length := int(e>>16) + int(bb&(1<<total-1)>>(e>>12&0xf))
+			bb >>= total
+			nb -= total
+
+			e = droot[bb&(1<<distRoot-1)]
+			if e&fLink != 0 {
+				e = dt[e>>16+uint32(bb>>distRoot)&(1<<(e&0xff)-1)]
+			}
+			if e&fLen == 0 {
+				n := uint(e >> 12 & 0xf)
+				bb >>= n
+				nb -= n
+				why = "invalid distance code"
+				break
+			}
+			total = uint(e & 0xff)
+			dist := int(e>>16) + int(bb&(1<<total-1)>>(e>>12&0xf))
+			bb >>= total
+			nb -= total
+			e = lroot[bb&(1<<litRoot-1)]
+			if dist > op {
+				why = "distance too far back"
+				break
+			}
+			src := op - dist
+			if dist >= 8 {
+				// 16 bytes a round, in two words: with dist >= 8 each word
+				// read was written before. Up to 15 bytes past the match
+				// are overwritten, inside the slack.
+				for i := 0; i < length; i += 16 {
+					binary.LittleEndian.PutUint64(out[op+i:], binary.LittleEndian.Uint64(out[src+i:]))
+					binary.LittleEndian.PutUint64(out[op+i+8:], binary.LittleEndian.Uint64(out[src+i+8:]))
+				}
+			} else {
+				copyMatch(out, op, dist, length)
+			}
+			op += length
 		}
-		op += length
+		if !(op < fastEnd && ip+8 <= len(in)) {
+			break
+		}
+		bb |= binary.LittleEndian.Uint64(in[ip:]) << nb
+		ip += int((63 - nb) >> 3)
+		nb |= 56
 	}
 	d.in, d.ip, d.bb, d.nb, d.op = in, ip, bb, nb, op
-	if err != nil {
-		return false, d.corrupt("distance too far back")
+	if why != "" {
+		return false, d.corrupt(why)
 	}
 	return done, nil
 }
-
-var errFar = errors.New("distance too far back")

@@ -4,12 +4,17 @@ import "math/bits"
 
 // A table entry resolves one Huffman code (RFC 1951 section 3.2) in one
 // lookup: the code's length, what the symbol is, and for lengths and
-// distances the base value and the number of extra bits that follow.
+// distances the base value and the extra bits that follow the code, so
+// that one shift drops the code and its extra bits together.
 //
-//	bits 0-7   code length in bits; for a link, the subtable's index bits
+//	bits 0-7   bits of the code and its extra bits; for a link, the
+//	           subtable's index bits
 //	bits 8-11  kind: fLit, fLen, fEnd, fLink; none: an invalid symbol
-//	bits 12-15 extra bits after the code (lengths and distances)
+//	bits 12-15 bits of the code
 //	bits 16-31 literal byte, base length or distance, or subtable offset
+//
+// The info tables below hold kind, value and the number of extra bits in
+// bits 12-15; build puts the code's length there.
 //
 // A code longer than the table's root bits is found through a link in the
 // root table to a subtable indexed by the bits after the root's. An entry
@@ -182,7 +187,8 @@ func build(t []uint32, lengths []uint8, info []uint32, root uint) ([]uint32, boo
 		if l == 0 {
 			continue
 		}
-		e := info[s] | uint32(l)
+		e := info[s]
+		e = e&^0xf000 | uint32(l)<<12 | (uint32(l) + e>>12&0xf)
 		r := int(rev[s])
 		if uint(l) <= root {
 			for i := r; i < size; i += 1 << l {
