@@ -598,7 +598,7 @@ func (d *Decoder) fast() (bool, error) {
 			nb -= n
 			out[op] = byte(e >> 16)
 			op++
-			// A second literal from the same refill.
+			// Two more literals from the same refill: 3 × 15 bits.
 			e = lroot[bb&(1<<litRoot-1)]
 			if e&fLit != 0 {
 				n = uint(e & 0xff)
@@ -607,6 +607,14 @@ func (d *Decoder) fast() (bool, error) {
 				out[op] = byte(e >> 16)
 				op++
 				e = lroot[bb&(1<<litRoot-1)]
+				if e&fLit != 0 {
+					n = uint(e & 0xff)
+					bb >>= n
+					nb -= n
+					out[op] = byte(e >> 16)
+					op++
+					e = lroot[bb&(1<<litRoot-1)]
+				}
 			}
 		} else {
 			if e&fLen == 0 {
