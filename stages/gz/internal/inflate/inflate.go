@@ -568,6 +568,9 @@ func copyMatch(out []byte, op, dist, length int) {
 // whole symbol (at most 15+5 for a length, 15+13 for a distance). It
 // reports whether the block ended.
 //
+// Shift counts are masked with 63 (they are below 64 anyway), which spares
+// the compiler's code for larger ones.
+//
 // The next symbol's root entry is looked up before the refill: the low
 // bits of bb are stream bits then already (a refill fills all 64 bits,
 // and a round uses at most 48), and the lookup need not wait for the load.
@@ -584,17 +587,17 @@ func (d *Decoder) fast() (bool, error) {
 	if !(op < fastEnd && ip+8 <= len(in)) {
 		return false, nil
 	}
-	bb |= binary.LittleEndian.Uint64(in[ip:]) << nb
+	bb |= binary.LittleEndian.Uint64(in[ip:]) << (nb & 63)
 	ip += int((63 - nb) >> 3)
 	nb |= 56
 	e := lroot[bb&(1<<litRoot-1)]
 	for {
 		if e&fLink != 0 {
-			e = lt[e>>16+uint32(bb>>litRoot)&(1<<(e&0xff)-1)]
+			e = lt[e>>16+uint32(bb>>litRoot)&(1<<(e&31)-1)]
 		}
 		if e&fLit != 0 {
 			n := uint(e & 0xff)
-			bb >>= n
+			bb >>= n & 63
 			nb -= n
 			out[op] = byte(e >> 16)
 			op++
@@ -602,14 +605,14 @@ func (d *Decoder) fast() (bool, error) {
 			e = lroot[bb&(1<<litRoot-1)]
 			if e&fLit != 0 {
 				n = uint(e & 0xff)
-				bb >>= n
+				bb >>= n & 63
 				nb -= n
 				out[op] = byte(e >> 16)
 				op++
 				e = lroot[bb&(1<<litRoot-1)]
 				if e&fLit != 0 {
 					n = uint(e & 0xff)
-					bb >>= n
+					bb >>= n & 63
 					nb -= n
 					out[op] = byte(e >> 16)
 					op++
@@ -619,7 +622,7 @@ func (d *Decoder) fast() (bool, error) {
 		} else {
 			if e&fLen == 0 {
 				n := uint(e >> 12 & 0xf)
-				bb >>= n
+				bb >>= n & 63
 				nb -= n
 				if e&fEnd != 0 {
 					done = true
@@ -632,24 +635,24 @@ func (d *Decoder) fast() (bool, error) {
 			}
 			// Length: code and extra bits in one shift.
 			total := uint(e & 0xff)
-			length := int(e>>16) + int(bb&(1<<total-1)>>(e>>12&0xf))
-			bb >>= total
+			length := int(e>>16) + int(bb&(1<<(total&63)-1)>>(e>>12&0xf&63))
+			bb >>= total & 63
 			nb -= total
 
 			e = droot[bb&(1<<distRoot-1)]
 			if e&fLink != 0 {
-				e = dt[e>>16+uint32(bb>>distRoot)&(1<<(e&0xff)-1)]
+				e = dt[e>>16+uint32(bb>>distRoot)&(1<<(e&31)-1)]
 			}
 			if e&fLen == 0 {
 				n := uint(e >> 12 & 0xf)
-				bb >>= n
+				bb >>= n & 63
 				nb -= n
 				why = "invalid distance code"
 				break
 			}
 			total = uint(e & 0xff)
-			dist := int(e>>16) + int(bb&(1<<total-1)>>(e>>12&0xf))
-			bb >>= total
+			dist := int(e>>16) + int(bb&(1<<(total&63)-1)>>(e>>12&0xf&63))
+			bb >>= total & 63
 			nb -= total
 			e = lroot[bb&(1<<litRoot-1)]
 			if dist > op {
@@ -673,7 +676,7 @@ func (d *Decoder) fast() (bool, error) {
 		if !(op < fastEnd && ip+8 <= len(in)) {
 			break
 		}
-		bb |= binary.LittleEndian.Uint64(in[ip:]) << nb
+		bb |= binary.LittleEndian.Uint64(in[ip:]) << (nb & 63)
 		ip += int((63 - nb) >> 3)
 		nb |= 56
 	}
