@@ -391,3 +391,75 @@ func FuzzDecoder(f *testing.F) {
 		differ(t, "fuzz", in)
 	})
 }
+
+// farStream is a fixed block of the literals lit, then a match of length
+// 258 at distance 32768 (code 29, extra 8191), then end of block.
+func farStream(lit []byte) []byte {
+	var w bitWriter
+	w.put(1, 1)
+	w.put(1, 2)
+	for _, c := range lit {
+		if c < 144 {
+			w.code(0x30+uint32(c), 8)
+		} else {
+			w.code(0x190+uint32(c)-144, 9)
+		}
+	}
+	w.code(0xc5, 8) // 285: length 258
+	w.code(29, 5)
+	w.put(8191, 13)
+	w.code(0, 7)
+	return w.b
+}
+
+// TestFarthest: a match at distance 32768, the largest, after exactly
+// that much data, across the window's slide; one byte less of data is an
+// error.
+func TestFarthest(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	lit := make([]byte, 32768)
+	for i := range lit {
+		lit[i] = byte(r.Uint32())
+	}
+	want := append(bytes.Clone(lit), lit[:258]...)
+	in := farStream(lit)
+	if got, err := oracle(in); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("the oracle: %d bytes, %v", len(got), err)
+	}
+	check(t, "distance 32768", in, want)
+	differ(t, "distance 32769", farStream(lit[1:]))
+	if _, _, err := viaRead(farStream(lit[1:]), 4096, 4096, nil); !errors.As(err, new(*CorruptError)) {
+		t.Fatalf("distance past the data: %v, want a CorruptError", err)
+	}
+	// After 300 KiB of data the window has slid: the distance still works.
+	long := make([]byte, 300<<10)
+	for i := range long {
+		long[i] = byte(r.Uint32())
+	}
+	want = append(bytes.Clone(long), long[len(long)-32768:][:258]...)
+	check(t, "distance 32768 after a slide", farStream(long), want)
+}
+
+// TestStreams: streams one after the other in one source, as gzip members
+// are, each decoded by a Reset: each takes exactly its own bytes.
+func TestStreams(t *testing.T) {
+	var all []byte
+	var wants [][]byte
+	for i, data := range [][]byte{[]byte("first"), nil, inputs()["mixed"], []byte("last")} {
+		z := deflate(t, data, []int{0, 6, 1, 9}[i])
+		all = append(all, z...)
+		wants = append(wants, data)
+	}
+	br := bufio.NewReaderSize(bytes.NewReader(all), 4096)
+	d := NewDecoder()
+	for i, want := range wants {
+		d.Reset(br)
+		got, err := io.ReadAll(d)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("stream %d: %d bytes, %v; want %d bytes", i, len(got), err, len(want))
+		}
+	}
+	if rest, _ := io.ReadAll(br); len(rest) != 0 {
+		t.Fatalf("%d bytes left", len(rest))
+	}
+}
