@@ -49,7 +49,7 @@ const (
 	histSize = 32 << 10  // DEFLATE's largest distance
 	chunk    = 256 << 10 // output decoded between hand-outs
 	maxMatch = 258
-	slack    = 16 // match copies write up to 8 bytes past the match
+	slack    = 16 // match copies write up to 15 bytes past the match
 )
 
 type state uint8
