@@ -3,6 +3,7 @@ package inflate
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"io"
 	"os"
 	"syscall"
@@ -66,6 +67,19 @@ func BenchmarkKlauspost(b *testing.B) {
 			f = kflate.NewReader(r)
 		} else {
 			f.(kflate.Resetter).Reset(r, nil)
+		}
+		return f
+	})
+}
+
+// BenchmarkStdlib: compress/flate.
+func BenchmarkStdlib(b *testing.B) {
+	var f io.ReadCloser
+	benchDecode(b, func(r io.Reader) io.Reader {
+		if f == nil {
+			f = flate.NewReader(r)
+		} else {
+			f.(flate.Resetter).Reset(r, nil)
 		}
 		return f
 	})
