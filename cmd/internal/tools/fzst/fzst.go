@@ -77,17 +77,26 @@ func define(fls *pflag.FlagSet) cli.Build {
 	noCheck := fls.Bool("no-check", false, "write no content checksum; with -d or -t, do not check checksums")
 	memory := cli.Size{V: zst.DefaultMaxWindow}
 	fls.VarP(&memory, "memory", "M", "with -d or -t: refuse frames whose window is larger than SIZE")
-	fls.BoolP("stdout", "c", false, "accepted for zstd compatibility: fzst always writes standard output")
+	ff := defineFiles(fls)
 	habits := defineZstd(fls, level) // last: it ends the definition of the level
 	return func(args []string, env *cli.Env) (*cli.Stage, error) {
 		if err := habits(args, env); err != nil {
 			return nil, err
 		}
-		if len(args) > 0 {
-			return nil, cli.Usagef("fzst reads standard input only, not %q: use fread FILE | fzst", args[0])
-		}
 		if *decompress || *test {
-			return decompressStage(fls, *test, memory, long, *noCheck)
+			reader, err := decompressFilter(fls, memory, long, *noCheck)
+			if err != nil {
+				return nil, err
+			}
+			if len(args) > 0 || ff.toFile() {
+				return ff.stage(args, env, *decompress, *test, stages.Filter{}, reader, "")
+			}
+			f := reader("stdin")
+			st := &cli.Stage{Filter: &f}
+			if *test {
+				st.Sink = stages.StdoutSink(io.Discard)
+			}
+			return st, nil
 		}
 		if memory.Given {
 			return nil, cli.Usagef("--memory applies to -d and -t")
@@ -116,16 +125,21 @@ func define(fls *pflag.FlagSet) cli.Build {
 		if err := zst.Check(opts...); err != nil { // all together
 			return nil, &cli.UsageError{Err: err}
 		}
+		writer := stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
+			return zst.NewWriter(dst, opts...)
+		}}
+		if len(args) > 0 || ff.toFile() {
+			return ff.stage(args, env, false, false, writer, nil, LevelNote(level.V))
+		}
 		if term.IsTerminal(env.Stdout) {
 			return nil, errors.New("compressed data not written to a terminal (redirect standard output)")
 		}
-		return &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
-			return zst.NewWriter(dst, opts...)
-		}}}, nil
+		return &cli.Stage{Filter: &writer}, nil
 	}
 }
 
-func decompressStage(fls *pflag.FlagSet, test bool, memory cli.Size, long *longFlag, noCheck bool) (*cli.Stage, error) {
+// decompressFilter returns -d's and -t's stage for an input name.
+func decompressFilter(fls *pflag.FlagSet, memory cli.Size, long *longFlag, noCheck bool) (func(string) stages.Filter, error) {
 	limit := memory.V
 	if long.given {
 		if long.log < 10 || long.log > 41 {
@@ -144,39 +158,40 @@ func decompressStage(fls *pflag.FlagSet, test bool, memory cli.Size, long *longF
 	if err := zst.CheckReader(opts...); err != nil { // all together
 		return nil, &cli.UsageError{Err: err}
 	}
-	st := &cli.Stage{Filter: &stages.Filter{Reader: func(src io.Reader) (io.ReadCloser, error) {
-		r, err := zst.NewReader(src, opts...)
-		if err != nil {
-			return nil, err
-		}
-		return input{r}, nil
-	}}}
-	if test {
-		st.Sink = stages.StdoutSink(io.Discard)
-	}
-	return st, nil
+	return func(name string) stages.Filter {
+		return stages.Filter{Reader: func(src io.Reader) (io.ReadCloser, error) {
+			r, err := zst.NewReader(src, opts...)
+			if err != nil {
+				return nil, err
+			}
+			return input{r, name}, nil
+		}}
+	}, nil
 }
 
 // input names fzst's input in the error for an empty one, as
 // "stdin: empty input, not zstd data", and says how to accept a window
 // that is too large.
-type input struct{ *zst.Reader }
+type input struct {
+	*zst.Reader
+	name string
+}
 
 func (r input) Read(p []byte) (int, error) {
 	n, err := r.Reader.Read(p)
-	return n, explain(err)
+	return n, explain(r.name, err)
 }
 
 func (r input) WriteTo(w io.Writer) (int64, error) {
 	n, err := r.Reader.WriteTo(w)
-	return n, explain(err)
+	return n, explain(r.name, err)
 }
 
-func explain(err error) error {
+func explain(name string, err error) error {
 	var ze *zst.Error
 	switch {
 	case errors.Is(err, zst.ErrEmpty):
-		return &fs.PathError{Op: "read", Path: "stdin", Err: zst.ErrEmpty}
+		return &fs.PathError{Op: "read", Path: name, Err: zst.ErrEmpty}
 	case errors.As(err, &ze) && ze.Err == zst.ErrWindow:
 		return fmt.Errorf("%w (use --memory=%s)", err, cli.FormatSize(int64(ze.Window)))
 	}
