@@ -343,8 +343,11 @@ func (j *job) toFile(ctx context.Context, in *input, out string, beside bool) er
 	return nil
 }
 
-// sinkErr words the sink's refusals as gzip does.
-func (j *job) sinkErr(out string, err error) error {
+func (j *job) sinkErr(out string, err error) error { return SinkError(out, err) }
+
+// SinkError words the refusals of sink.Create for the output out as gzip
+// does: "out: already exists; not overwritten".
+func SinkError(out string, err error) error {
 	if errors.Is(err, unix.EEXIST) {
 		return refuse(out, "already exists; not overwritten")
 	}

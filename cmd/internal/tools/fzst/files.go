@@ -82,7 +82,7 @@ func (f *files) stage(args []string, env *cli.Env, decompress, test bool, writer
 	}
 	w, err := sink.Create(out, opts...)
 	if err != nil {
-		return nil, err
+		return nil, compfiles.SinkError(out, err)
 	}
 	return &cli.Stage{Filter: &filter, Sink: w, Undo: []func() error{w.Abort}, Close: w.Abort}, nil
 }
