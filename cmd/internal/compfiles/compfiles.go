@@ -74,7 +74,7 @@ func Stage(c *Codec, o Options, names []string, env *cli.Env) (*cli.Stage, error
 	if err := Check(c, o, names); err != nil {
 		return nil, err
 	}
-	j := &job{c: c, o: o, env: env, suffix: o.Suffix}
+	j := &job{c: c, o: o, env: env, stderr: env.Stderr, suffix: o.Suffix}
 	return &cli.Stage{
 		Job:  func(ctx context.Context) error { return j.run(ctx, names) },
 		Undo: []func() error{j.abort},
@@ -86,6 +86,7 @@ type job struct {
 	c      *Codec
 	o      Options
 	env    *cli.Env
+	stderr io.Writer // env.Stderr; -v's lines
 	suffix string
 	failed bool // a file failed or was refused
 
@@ -387,7 +388,7 @@ func (j *job) verbose(name string, in, out int64, took time.Duration, to string)
 	}
 	switch {
 	case j.o.Test:
-		fmt.Fprintf(j.env.Stderr, "%s:\t OK, %s\n", quote(name), speed)
+		fmt.Fprintf(j.stderr, "%s:\t OK, %s\n", quote(name), speed)
 		return
 	case to == "":
 		what = "written to stdout"
@@ -399,7 +400,7 @@ func (j *job) verbose(name string, in, out int64, took time.Duration, to string)
 	if j.c.Note != "" && !j.o.Decompress {
 		what += ", " + j.c.Note
 	}
-	fmt.Fprintf(j.env.Stderr, "%s:\t%5.1f%% -- %s, %s\n", quote(name), ratio, what, speed)
+	fmt.Fprintf(j.stderr, "%s:\t%5.1f%% -- %s, %s\n", quote(name), ratio, what, speed)
 }
 
 // countReader counts what it reads.

@@ -17,8 +17,8 @@ import (
 // Tool is fgz's definition.
 var Tool = &cli.Tool{
 	Name:    "fgz",
-	Usage:   "",
-	Summary: "Compress standard input to standard output as gzip, in parallel; or decompress it (-d) or test it (-t).",
+	Usage:   "[FILE...]",
+	Summary: "Compress standard input to standard output, or each FILE to FILE.gz, as gzip, in parallel; or decompress (-d) or test (-t).",
 	Details: `-1 ... -9 set the level as gzip and pigz do (-1 fastest, -9 smallest, -0
 store; default -6). The digits of one word make one number, as pigz reads
 them: -19 is level 19, which fgz refuses, as it refuses pigz's -11
@@ -38,8 +38,16 @@ members on --threads threads. --single-member writes one member instead.
 last one and fails on anything else, on a CRC or length mismatch and on
 truncated data, naming the offset. -t does the same and writes nothing.
 
-fgz reads only standard input and writes only standard output: to compress a
-file, fread FILE | fgz | fsink FILE.gz.`,
+With FILEs, fgz works as gzip: each FILE becomes FILE.gz (-d: FILE.gz or
+FILE.tgz becomes FILE or FILE.tar; -t tests each), written as fsink writes
+(a temporary file beside it, fsync, rename, fsync of the folder) with
+FILE's mode, times and, when allowed, owner. FILE is removed only after
+that, and only while its name still holds the file read; -k keeps it, -c
+writes standard output instead. A FILE that is refused (an existing output
+without -f, the suffix missing or already there, a folder, a link, other
+hard links) or fails is reported, the others are done, and fgz exits 1.
+"-" is standard input. Under fpipe, FILE is refused: write
+fread FILE | fgz | fsink FILE.gz.`,
 	Define: define,
 	Args:   cli.LevelWords("--fast", "--best"),
 }
@@ -107,7 +115,7 @@ func define(fls *pflag.FlagSet) cli.Build {
 			if len(args) > 0 {
 				return ff.stage(args, env, *decompress, *test, stages.Filter{}, reader)
 			}
-			f := reader("stdin")
+			f := ff.withVerbose(reader("stdin"), env, *decompress, *test)
 			st := &cli.Stage{Filter: &f}
 			if *test {
 				st.Sink = stages.StdoutSink(io.Discard)
@@ -149,6 +157,7 @@ func define(fls *pflag.FlagSet) cli.Build {
 		if term.IsTerminal(env.Stdout) {
 			return nil, errors.New("compressed data not written to a terminal (redirect standard output)")
 		}
+		writer = ff.withVerbose(writer, env, false, false)
 		return &cli.Stage{Filter: &writer}, nil
 	}
 }

@@ -43,3 +43,11 @@ func (f *files) stage(args []string, env *cli.Env, decompress, test bool, writer
 		Quiet:      *f.quiet,
 	}, args, env)
 }
+
+// withVerbose is -v without FILEs: a line for standard input at a clean end.
+func (f *files) withVerbose(s stages.Filter, env *cli.Env, decompress, test bool) stages.Filter {
+	if !*f.verbose {
+		return s
+	}
+	return compfiles.Verbose(s, env.Stderr, compfiles.Options{Decompress: decompress, Test: test}, "")
+}

@@ -105,3 +105,11 @@ func LevelNote(level int) string {
 	}
 	return fmt.Sprintf("level %d (%s encoder, same output as %d)", level, name, first)
 }
+
+// withVerbose is -v without FILEs: a line for standard input at a clean end.
+func (f *files) withVerbose(s stages.Filter, env *cli.Env, decompress, test bool, note string) stages.Filter {
+	if !*f.verbose {
+		return s
+	}
+	return compfiles.Verbose(s, env.Stderr, compfiles.Options{Decompress: decompress, Test: test}, note)
+}

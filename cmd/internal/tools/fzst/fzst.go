@@ -19,8 +19,8 @@ import (
 // Tool is fzst's definition.
 var Tool = &cli.Tool{
 	Name:    "fzst",
-	Usage:   "",
-	Summary: "Compress standard input to standard output as zstd; or decompress it (-d) or test it (-t).",
+	Usage:   "[FILE...]",
+	Summary: "Compress standard input to standard output, or each FILE to FILE.zst, as zstd; or decompress (-d) or test (-t).",
 	Details: `-1 ... -19 set the level as zstd numbers them (default -3): -19 is
 nineteen, -1 -9 is 9. Levels map onto the four encoders of
 klauspost/compress: 1-2 fastest, 3-5 default (about zstd -3), 6-9 better
@@ -37,8 +37,18 @@ truncated data, naming the offset. It refuses a frame whose window is
 larger than --memory before allocating it. -t does the same and writes
 nothing.
 
-fzst reads only standard input and writes only standard output: to
-compress a file, fread FILE | fzst | fsink FILE.zst.`,
+With FILEs, fzst works as zstd: each FILE becomes FILE.zst (-d: FILE.zst
+or FILE.tzst becomes FILE or FILE.tar; -t tests each), written as fsink
+writes (a temporary file beside it, fsync, rename, fsync of the folder)
+with FILE's mode, times and, when allowed, owner. FILE is kept, as zstd
+keeps it; --rm removes it only after that commit, and only while its name
+still holds the file read. A FILE that is refused or fails is reported,
+the others are done, and fzst exits 1. "-" is standard input; -o FILE
+writes the one input's output to FILE. Under fpipe, FILE is refused:
+write fread FILE | fzst | fsink FILE.zst (fzst -o FILE is a sink).
+
+-v says which encoder the level used: "level 19 (best encoder, same output
+as 10)".`,
 	Define: define,
 	Args:   cli.LevelWords(),
 }
@@ -91,7 +101,7 @@ func define(fls *pflag.FlagSet) cli.Build {
 			if len(args) > 0 || ff.toFile() {
 				return ff.stage(args, env, *decompress, *test, stages.Filter{}, reader, "")
 			}
-			f := reader("stdin")
+			f := ff.withVerbose(reader("stdin"), env, *decompress, *test, "")
 			st := &cli.Stage{Filter: &f}
 			if *test {
 				st.Sink = stages.StdoutSink(io.Discard)
@@ -134,6 +144,7 @@ func define(fls *pflag.FlagSet) cli.Build {
 		if term.IsTerminal(env.Stdout) {
 			return nil, errors.New("compressed data not written to a terminal (redirect standard output)")
 		}
+		writer = ff.withVerbose(writer, env, false, false, LevelNote(level.V))
 		return &cli.Stage{Filter: &writer}, nil
 	}
 }
