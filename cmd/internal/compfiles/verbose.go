@@ -107,4 +107,3 @@ func (v *verboseReader) Read(p []byte) (int, error) {
 }
 
 func (v *verboseReader) Close() error { return v.inner.Close() }
-
