@@ -204,7 +204,7 @@ func TestRefusals(t *testing.T) {
 	syscall.Mkfifo(p("fifo"), 0o644)
 	write(t, p("out"), "o", 0o644, mtime)
 	os.Symlink("elsewhere", p("out.gz"))
-	names := []string{p("has.gz"), p("x.tgz"), p("exists"), p("linked"), p("dir"), p("sym"), p("fifo"), p("missing"), p("out"), p("ok"), dir + "/"}
+	names := []string{p("has.gz"), p("x.tgz"), p("exists"), p("linked"), p("dir"), p("sym"), p("fifo"), p("missing"), p("out"), p("ok"), dir + "/", "", p("new\nline")}
 	r := runJob(t, codec(nil), Options{Remove: true}, names...)
 	if !errors.Is(r.err, cli.ErrReported) {
 		t.Errorf("err = %v, want ErrReported", r.err)
@@ -220,6 +220,8 @@ func TestRefusals(t *testing.T) {
 		"fgz: " + p("missing") + ": no such file or directory",
 		"fgz: " + p("out.gz") + ": already exists; not overwritten",
 		"fgz: " + dir + "/: is a directory -- ignored",
+		"fgz: : no such file or directory",
+		"fgz: '" + p("new") + "'$'\\n''line': no such file or directory",
 	}
 	if got := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, strings.Join(want, "\n"))

@@ -33,6 +33,9 @@ type input struct {
 func openInput(name string, follow, single bool) (*input, error) {
 	dir, base := splitPath(name)
 	in := &input{name: name, dir: dir, base: base, dirfd: -1}
+	if name == "" {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: unix.ENOENT}
+	}
 	if base == "" || base == "." || base == ".." {
 		return nil, refuse(name, "is a directory -- ignored")
 	}
