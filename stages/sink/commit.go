@@ -310,9 +310,11 @@ func (w *Writer) setOwnerAndMode() error {
 	if set && (uid != os.Geteuid() || gid != os.Getegid()) {
 		// Root may give the file any owner; others may at most keep
 		// their own uid and pick one of their groups. Failing that,
-		// the file keeps the writer's owner, as cp does.
+		// the file keeps the writer's owner, as cp does. Owner asks for
+		// no more than that, even of root (a file system without
+		// owners, NFS with root_squash), as gzip does.
 		if err := w.f.Chown(uid, gid); err != nil {
-			if os.Geteuid() == 0 {
+			if os.Geteuid() == 0 && !w.ownerSet {
 				return w.pathErr(fmt.Errorf("chown: %w", unwrap(err)))
 			}
 			w.f.Chown(-1, gid) // the group alone, when it is one of ours

@@ -48,8 +48,10 @@ func Mode(m fs.FileMode) Option {
 // Owner gives the file the owner uid and group gid, as the process may:
 // root gives any; another user keeps its own uid and gets gid when it is one
 // of its groups, and otherwise keeps its own group, without an error (as
-// gzip and cp -p do). Default: an existing destination's owner, or the
-// process's for a new one.
+// gzip and cp -p do); a chown that fails, even as root (a file system
+// without owners), leaves the writer's owner without an error. Default: an
+// existing destination's owner (a chown that fails as root is then an
+// error), or the process's for a new one.
 func Owner(uid, gid int) Option {
 	return func(w *Writer) error {
 		if uid < 0 || gid < 0 {
