@@ -138,7 +138,7 @@ func (j *job) report(err error) {
 	if j.o.Quiet && errors.As(err, &r) {
 		return
 	}
-	fmt.Fprintf(j.env.Stderr, "%s: %s\n", j.env.Tool, cli.Message(err))
+	j.env.Warn(err) // the first line is also what the relay passes on
 }
 
 // refusal is a file the job leaves alone, as gzip warns about it: -q
@@ -317,6 +317,9 @@ func (j *job) toFile(ctx context.Context, in *input, out string, beside bool) er
 	if j.o.NoSync {
 		opts = append(opts, sink.NoSync())
 	}
+	if testHookBeforeSink != nil {
+		testHookBeforeSink()
+	}
 	w, err := sink.Create(out, opts...)
 	if err != nil {
 		return j.sinkErr(out, err)
@@ -343,6 +346,10 @@ func (j *job) toFile(ctx context.Context, in *input, out string, beside bool) er
 	j.verbose(in.name, in.st.Size, w.Written(), time.Since(start), out)
 	return nil
 }
+
+// testHookBeforeSink, when set by a test, runs between the opening of a
+// FILE and the creation of its output.
+var testHookBeforeSink func()
 
 func (j *job) sinkErr(out string, err error) error { return SinkError(out, err) }
 

@@ -447,3 +447,28 @@ func TestOutputFlag(t *testing.T) {
 		t.Errorf("Check(-o with two FILEs) = nil, want a usage error")
 	}
 }
+
+// TestFolderMoved: a folder renamed (and another put at its name) between
+// the opening of FILE and the creation of its output: the output would
+// land in another folder than FILE's, so FILE is refused and kept, and
+// nothing is written in either folder. Not parallel: it sets a hook.
+func TestFolderMoved(t *testing.T) {
+	root := t.TempDir()
+	d := filepath.Join(root, "d")
+	os.Mkdir(d, 0o755)
+	write(t, filepath.Join(d, "a"), "a", 0o644, mtime)
+	testHookBeforeSink = func() {
+		os.Rename(d, d+"2")
+		os.Mkdir(d, 0o755)
+	}
+	defer func() { testHookBeforeSink = nil }()
+	r := runJob(t, codec(nil), Options{Remove: true}, filepath.Join(d, "a"))
+	if want := "fgz: " + filepath.Join(d, "a") + ": its folder was moved while being opened -- ignored\n"; r.stderr != want {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+	if !exists(filepath.Join(d+"2", "a")) || exists(filepath.Join(d+"2", "a.gz")) || exists(filepath.Join(d, "a.gz")) {
+		t.Errorf("FILE went or an output was written")
+	}
+	stagetest.CheckNoTemp(t, d)
+	stagetest.CheckNoTemp(t, d+"2")
+}
