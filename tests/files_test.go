@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -185,5 +186,53 @@ func TestFilesUnderFpipe(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMemoryFiles: compressing and decompressing many FILEs holds about
+// what one file does (each file's stage is collected before the next one
+// allocates), within each tool's budget: 32 MiB for fgz, 64 MiB for fzst.
+func TestMemoryFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("memory test: skipped under -short")
+	}
+	dir := t.TempDir()
+	var names []string
+	for i := 1; i <= 30; i++ {
+		n := fmt.Sprintf("f%02d", i)
+		names = append(names, n)
+		c := exec.Command(bin("gendump"), "--seed", fmt.Sprint(i), "4000000")
+		out, err := c.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, n), out, 0o644)
+	}
+	with := func(suffix string, ns []string) string {
+		var b strings.Builder
+		for _, n := range ns {
+			b.WriteString(" " + n + suffix)
+		}
+		return b.String()
+	}
+	for _, tc := range []struct {
+		tool, args, in string
+		limitKiB       int64
+	}{
+		{"fgz", "-k -f", "", 32 << 10},
+		{"fgz", "-d -k -f", ".gz", 32 << 10},
+		{"fzst", "-f", "", 64 << 10},
+		{"fzst", "-d -f", ".zst", 64 << 10},
+	} {
+		cmd := func(ns []string) string { return bin(tc.tool) + " " + tc.args + with(tc.in, ns) }
+		two := pipelineRSS(t, dir, cmd(names[:2]))[0]
+		all := pipelineRSS(t, dir, cmd(names))[0]
+		t.Logf("%s %s: %d KiB for 2 files, %d KiB for 30", tc.tool, tc.args, two, all)
+		if all > tc.limitKiB {
+			t.Errorf("%s %s: peak RSS %d KiB over 30 files, want at most %d KiB", tc.tool, tc.args, all, tc.limitKiB)
+		}
+		if float64(all) > float64(two)*1.3+2048 {
+			t.Errorf("%s %s: peak RSS grew from %d KiB (2 files) to %d KiB (30 files)", tc.tool, tc.args, two, all)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -116,6 +117,11 @@ func (j *job) run(ctx context.Context, names []string) error {
 			return err
 		}
 		err := j.one(ctx, name)
+		// Each file's stage allocates its buffers anew (fzst's encoder
+		// about 30 MiB): collect the last file's before the next one
+		// allocates, or the heap grows to twice a stage's and more (87
+		// MiB of RSS over 30 files for fzst, against 30 for one stream).
+		runtime.GC()
 		if err == nil {
 			continue
 		}
