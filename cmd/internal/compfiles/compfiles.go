@@ -48,7 +48,6 @@ type Options struct {
 	Output     string // fzst -o: the one input's output file
 	Verbose    bool   // -v: a line per file with the ratio and the speed
 	Quiet      bool   // -q: no line for a refused file (the exit status still says 1)
-	NoSync     bool   // skip the sink's fsyncs (tests)
 }
 
 // Check reports a mistake in o for the operands names as a usage error.
@@ -291,9 +290,6 @@ func (j *job) streamToFile(ctx context.Context, src *countReader) error {
 	if !j.o.Force {
 		opts = append(opts, sink.NoClobber())
 	}
-	if j.o.NoSync {
-		opts = append(opts, sink.NoSync())
-	}
 	w, err := sink.Create(j.o.Output, opts...)
 	if err != nil {
 		return j.sinkErr(j.o.Output, err)
@@ -319,9 +315,6 @@ func (j *job) toFile(ctx context.Context, in *input, out string, beside bool) er
 	}
 	if !j.o.Force {
 		opts = append(opts, sink.NoClobber())
-	}
-	if j.o.NoSync {
-		opts = append(opts, sink.NoSync())
 	}
 	if testHookBeforeSink != nil {
 		testHookBeforeSink()
