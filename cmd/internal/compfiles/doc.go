@@ -11,7 +11,9 @@
 // at the end removed relative to that descriptor, and the sink's folder
 // must be that very folder (the same device and inode). Before it removes
 // FILE, the job checks that the name still holds the inode it read (or the
-// link it followed with -f): a file put at FILE meanwhile is kept. A FILE
+// link it followed with -f): a file put at FILE meanwhile is kept (one put
+// there in the instant between that check and the unlink cannot be told:
+// Linux has no unlink of a name only if it holds a given inode). A FILE
 // whose size or modification time changed while it was read gets no output
 // and is kept. One FILE that fails or is refused does not stop the others;
 // the job then exits 1.
