@@ -114,6 +114,7 @@ func TestReliability(t *testing.T) {
 	t.Run("closedfd", relClosedFD)
 	t.Run("groups", relGroups)
 	t.Run("s3", relS3)
+	t.Run("files", relFiles)
 }
 
 // relResult is what a run of a tool gave.

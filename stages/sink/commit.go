@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"unsafe"
 
 	"github.com/fpipe/fpipe/stages"
 	"golang.org/x/sys/unix"
@@ -302,18 +303,55 @@ func (w *Writer) Rollback() error {
 
 func (w *Writer) setOwnerAndMode() error {
 	perm := w.newMode()
-	if e := w.existing; e != nil && (e.uid != os.Geteuid() || e.gid != os.Getegid()) {
+	uid, gid, set := w.uid, w.gid, w.ownerSet
+	if e := w.existing; !set && e != nil {
+		uid, gid, set = e.uid, e.gid, true
+	}
+	if set && (uid != os.Geteuid() || gid != os.Getegid()) {
 		// Root may give the file any owner; others may at most keep
 		// their own uid and pick one of their groups. Failing that,
-		// the file keeps the writer's owner, as cp does.
-		if err := w.f.Chown(e.uid, e.gid); err != nil && os.Geteuid() == 0 {
-			return w.pathErr(fmt.Errorf("chown: %w", unwrap(err)))
+		// the file keeps the writer's owner, as cp does. Owner asks for
+		// no more than that, even of root (a file system without
+		// owners, NFS with root_squash), as gzip does.
+		if err := w.f.Chown(uid, gid); err != nil {
+			if os.Geteuid() == 0 && !w.ownerSet {
+				return w.pathErr(fmt.Errorf("chown: %w", unwrap(err)))
+			}
+			w.f.Chown(-1, gid) // the group alone, when it is one of ours
 		}
 	}
 	if err := w.f.Chmod(perm); err != nil {
 		return w.pathErr(fmt.Errorf("chmod: %w", unwrap(err)))
 	}
+	if !w.mtime.IsZero() {
+		ts := []unix.Timespec{{Nsec: unix.UTIME_OMIT}, unix.NsecToTimespec(w.mtime.UnixNano())}
+		if !w.atime.IsZero() {
+			ts[0] = unix.NsecToTimespec(w.atime.UnixNano())
+		}
+		if err := utimes(w.f, ts); err != nil {
+			return w.pathErr(fmt.Errorf("setting the times: %w", err))
+		}
+	}
 	return nil
+}
+
+// utimes sets an open file's times (futimens).
+func utimes(f *os.File, ts []unix.Timespec) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		// utimensat with a NULL path is futimens(2).
+		_, _, e := unix.Syscall6(unix.SYS_UTIMENSAT, fd, 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
+		if e != 0 {
+			serr = e
+		}
+	}); err != nil {
+		return err
+	}
+	return serr
 }
 
 // newMode is the mode the committed file gets.

@@ -3,6 +3,7 @@ package sink
 import (
 	"fmt"
 	"io/fs"
+	"time"
 )
 
 // Option configures a Writer.
@@ -40,6 +41,37 @@ func Mode(m fs.FileMode) Option {
 			return fmt.Errorf("mode %v has bits other than permissions", m)
 		}
 		w.mode, w.modeSet = m, true
+		return nil
+	}
+}
+
+// Owner gives the file the owner uid and group gid, as the process may:
+// root gives any; another user keeps its own uid and gets gid when it is one
+// of its groups, and otherwise keeps its own group, without an error (as
+// gzip and cp -p do); a chown that fails, even as root (a file system
+// without owners), leaves the writer's owner without an error. Default: an
+// existing destination's owner (a chown that fails as root is then an
+// error), or the process's for a new one.
+func Owner(uid, gid int) Option {
+	return func(w *Writer) error {
+		if uid < 0 || gid < 0 {
+			return fmt.Errorf("owner %d:%d is negative", uid, gid)
+		}
+		w.uid, w.gid, w.ownerSet = uid, gid, true
+		return nil
+	}
+}
+
+// Times sets the file's access and modification times at Commit, after the
+// last byte is written and before the fsync (as gzip and cp -p keep a
+// file's times). A zero atime leaves the access time as the writes left
+// it. Default: the times of the writes.
+func Times(atime, mtime time.Time) Option {
+	return func(w *Writer) error {
+		if mtime.IsZero() {
+			return fmt.Errorf("zero modification time")
+		}
+		w.atime, w.mtime = atime, mtime
 		return nil
 	}
 }

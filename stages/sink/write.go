@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/fpipe/fpipe/internal/iox"
 	"github.com/fpipe/fpipe/internal/zerocopy"
@@ -25,6 +26,10 @@ type Writer struct {
 	follow     bool
 	mode       fs.FileMode
 	modeSet    bool
+	uid, gid   int // Owner
+	ownerSet   bool
+	atime      time.Time // Times
+	mtime      time.Time // Times; zero: not set
 
 	dirfd    int        // the folder that holds the destination (after Follow)
 	dirName  string     // that folder, for messages

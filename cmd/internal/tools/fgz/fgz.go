@@ -17,8 +17,8 @@ import (
 // Tool is fgz's definition.
 var Tool = &cli.Tool{
 	Name:    "fgz",
-	Usage:   "",
-	Summary: "Compress standard input to standard output as gzip, in parallel; or decompress it (-d) or test it (-t).",
+	Usage:   "[FILE...]",
+	Summary: "Compress standard input to standard output, or each FILE to FILE.gz, as gzip, in parallel; or decompress (-d) or test (-t).",
 	Details: `-1 ... -9 set the level as gzip and pigz do (-1 fastest, -9 smallest, -0
 store; default -6). The digits of one word make one number, as pigz reads
 them: -19 is level 19, which fgz refuses, as it refuses pigz's -11
@@ -38,8 +38,16 @@ members on --threads threads. --single-member writes one member instead.
 last one and fails on anything else, on a CRC or length mismatch and on
 truncated data, naming the offset. -t does the same and writes nothing.
 
-fgz reads only standard input and writes only standard output: to compress a
-file, fread FILE | fgz | fsink FILE.gz.`,
+With FILEs, fgz works as gzip: each FILE becomes FILE.gz (-d: FILE.gz or
+FILE.tgz becomes FILE or FILE.tar; -t tests each), written as fsink writes
+(a temporary file beside it, fsync, rename, fsync of the folder) with
+FILE's mode, times and, when allowed, owner. FILE is removed only after
+that, and only while its name still holds the file read; -k keeps it, -c
+writes standard output instead. A FILE that is refused (an existing output
+without -f, the suffix missing or already there, a folder, a link, other
+hard links) or fails is reported, the others are done, and fgz exits 1.
+"-" is standard input. Under fpipe, FILE is refused: write
+fread FILE | fgz | fsink FILE.gz.`,
 	Define: define,
 	Args:   cli.LevelWords("--fast", "--best"),
 }
@@ -57,14 +65,11 @@ func define(fls *pflag.FlagSet) cli.Build {
 	fls.Var(&maxOutput, "max-output", "with -d or -t: fail once the output would exceed SIZE (default: no limit)")
 	fls.Var(&offset, "offset", "with -d: skip the first SIZE bytes of output (fgz's own blocks there are not decompressed)")
 	fls.Var(&length, "length", "with -d: write at most SIZE bytes; the rest of the input is read but not decompressed or checked")
-	fls.BoolP("stdout", "c", false, "accepted for gzip compatibility: fgz always writes standard output")
+	ff := defineFiles(fls)
 	habits := defineGzip(fls, level) // last: it ends the definition of the level
 	return func(args []string, env *cli.Env) (*cli.Stage, error) {
 		if err := habits(args, env); err != nil {
 			return nil, err
-		}
-		if len(args) > 0 {
-			return nil, cli.Usagef("fgz reads standard input only, not %q: use fread FILE | fgz", args[0])
 		}
 		if *decompress || *test {
 			var opts []gz.ReaderOption
@@ -98,13 +103,20 @@ func define(fls *pflag.FlagSet) cli.Build {
 			if err := gz.CheckReader(opts...); err != nil { // all together
 				return nil, &cli.UsageError{Err: err}
 			}
-			st := &cli.Stage{Filter: &stages.Filter{Reader: func(src io.Reader) (io.ReadCloser, error) {
-				r, err := gz.NewReader(src, opts...)
-				if err != nil {
-					return nil, err
-				}
-				return &input{Reader: r, skip: offset.V, left: lim}, nil
-			}}}
+			reader := func(name string) stages.Filter {
+				return stages.Filter{Reader: func(src io.Reader) (io.ReadCloser, error) {
+					r, err := gz.NewReader(src, opts...)
+					if err != nil {
+						return nil, err
+					}
+					return &input{Reader: r, skip: offset.V, left: lim, name: name}, nil
+				}}
+			}
+			if len(args) > 0 {
+				return ff.stage(args, env, *decompress, *test, stages.Filter{}, reader)
+			}
+			f := ff.withVerbose(reader("stdin"), env, *decompress, *test)
+			st := &cli.Stage{Filter: &f}
 			if *test {
 				st.Sink = stages.StdoutSink(io.Discard)
 			}
@@ -136,12 +148,17 @@ func define(fls *pflag.FlagSet) cli.Build {
 		if err := gz.Check(opts...); err != nil { // all together
 			return nil, &cli.UsageError{Err: err}
 		}
+		writer := stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
+			return gz.NewWriter(dst, opts...)
+		}}
+		if len(args) > 0 {
+			return ff.stage(args, env, false, false, writer, nil)
+		}
 		if term.IsTerminal(env.Stdout) {
 			return nil, errors.New("compressed data not written to a terminal (redirect standard output)")
 		}
-		return &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
-			return gz.NewWriter(dst, opts...)
-		}}}, nil
+		writer = ff.withVerbose(writer, env, false, false)
+		return &cli.Stage{Filter: &writer}, nil
 	}
 }
 
@@ -150,8 +167,9 @@ func define(fls *pflag.FlagSet) cli.Build {
 // "stdin: empty input, not gzip data".
 type input struct {
 	*gz.Reader
-	skip    int64 // bytes still to skip
-	left    int64 // bytes still to give; -1: no limit
+	skip    int64  // bytes still to skip
+	left    int64  // bytes still to give; -1: no limit
+	name    string // the input, for the error of an empty one
 	drained bool
 }
 
@@ -179,7 +197,7 @@ func (r *input) skipFirst() error {
 		r.drained = true
 		return nil
 	}
-	return nameEmpty(err)
+	return nameEmpty(r.name, err)
 }
 
 func (r *input) Read(p []byte) (int, error) {
@@ -196,7 +214,7 @@ func (r *input) Read(p []byte) (int, error) {
 	if r.left > 0 {
 		r.left -= int64(n)
 	}
-	return n, nameEmpty(err)
+	return n, nameEmpty(r.name, err)
 }
 
 func (r *input) WriteTo(w io.Writer) (int64, error) {
@@ -207,12 +225,12 @@ func (r *input) WriteTo(w io.Writer) (int64, error) {
 		return io.Copy(w, struct{ io.Reader }{r})
 	}
 	n, err := r.Reader.WriteTo(w)
-	return n, nameEmpty(err)
+	return n, nameEmpty(r.name, err)
 }
 
-func nameEmpty(err error) error {
+func nameEmpty(name string, err error) error {
 	if errors.Is(err, gz.ErrEmpty) {
-		return &fs.PathError{Op: "read", Path: "stdin", Err: gz.ErrEmpty}
+		return &fs.PathError{Op: "read", Path: name, Err: gz.ErrEmpty}
 	}
 	return err
 }

@@ -93,7 +93,7 @@ func TestDefinitionErrors(t *testing.T) {
 	if !errors.Is(err, gz.ErrTooLarge) || s.Written() != 10 || !s.Aborted() {
 		t.Errorf("--max-output 10: %v, %d bytes out", err, s.Written())
 	}
-	for _, words := range [][]string{{"x"}, {"--max-output", "1"}, {"-d", "--max-output", "-1"}, {"-1=false"}, {"-d", "--single-member"}} {
+	for _, words := range [][]string{{"-S", "", "x"}, {"-S", "a/b", "x"}, {"--max-output", "1"}, {"-d", "--max-output", "-1"}, {"-1=false"}, {"-d", "--single-member"}} {
 		_, err := build(t, words...)
 		var ue *cli.UsageError
 		if !errors.As(err, &ue) {

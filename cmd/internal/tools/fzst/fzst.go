@@ -19,8 +19,8 @@ import (
 // Tool is fzst's definition.
 var Tool = &cli.Tool{
 	Name:    "fzst",
-	Usage:   "",
-	Summary: "Compress standard input to standard output as zstd; or decompress it (-d) or test it (-t).",
+	Usage:   "[FILE...]",
+	Summary: "Compress standard input to standard output, or each FILE to FILE.zst, as zstd; or decompress (-d) or test (-t).",
 	Details: `-1 ... -19 set the level as zstd numbers them (default -3): -19 is
 nineteen, -1 -9 is 9. Levels map onto the four encoders of
 klauspost/compress: 1-2 fastest, 3-5 default (about zstd -3), 6-9 better
@@ -37,8 +37,18 @@ truncated data, naming the offset. It refuses a frame whose window is
 larger than --memory before allocating it. -t does the same and writes
 nothing.
 
-fzst reads only standard input and writes only standard output: to
-compress a file, fread FILE | fzst | fsink FILE.zst.`,
+With FILEs, fzst works as zstd: each FILE becomes FILE.zst (-d: FILE.zst
+or FILE.tzst becomes FILE or FILE.tar; -t tests each), written as fsink
+writes (a temporary file beside it, fsync, rename, fsync of the folder)
+with FILE's mode, times and, when allowed, owner. FILE is kept, as zstd
+keeps it; --rm removes it only after that commit, and only while its name
+still holds the file read. A FILE that is refused or fails is reported,
+the others are done, and fzst exits 1. "-" is standard input; -o FILE
+writes the one input's output to FILE. Under fpipe, FILE is refused:
+write fread FILE | fzst | fsink FILE.zst (fzst -o FILE is a sink).
+
+-v says which encoder the level used: "level 19 (best encoder, same output
+as 10)".`,
 	Define: define,
 	Args:   cli.LevelWords(),
 }
@@ -77,17 +87,26 @@ func define(fls *pflag.FlagSet) cli.Build {
 	noCheck := fls.Bool("no-check", false, "write no content checksum; with -d or -t, do not check checksums")
 	memory := cli.Size{V: zst.DefaultMaxWindow}
 	fls.VarP(&memory, "memory", "M", "with -d or -t: refuse frames whose window is larger than SIZE")
-	fls.BoolP("stdout", "c", false, "accepted for zstd compatibility: fzst always writes standard output")
+	ff := defineFiles(fls)
 	habits := defineZstd(fls, level) // last: it ends the definition of the level
 	return func(args []string, env *cli.Env) (*cli.Stage, error) {
 		if err := habits(args, env); err != nil {
 			return nil, err
 		}
-		if len(args) > 0 {
-			return nil, cli.Usagef("fzst reads standard input only, not %q: use fread FILE | fzst", args[0])
-		}
 		if *decompress || *test {
-			return decompressStage(fls, *test, memory, long, *noCheck)
+			reader, err := decompressFilter(fls, memory, long, *noCheck)
+			if err != nil {
+				return nil, err
+			}
+			if len(args) > 0 || ff.toFile() {
+				return ff.stage(args, env, *decompress, *test, stages.Filter{}, reader, "")
+			}
+			f := ff.withVerbose(reader("stdin"), env, *decompress, *test, "")
+			st := &cli.Stage{Filter: &f}
+			if *test {
+				st.Sink = stages.StdoutSink(io.Discard)
+			}
+			return st, nil
 		}
 		if memory.Given {
 			return nil, cli.Usagef("--memory applies to -d and -t")
@@ -116,16 +135,22 @@ func define(fls *pflag.FlagSet) cli.Build {
 		if err := zst.Check(opts...); err != nil { // all together
 			return nil, &cli.UsageError{Err: err}
 		}
+		writer := stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
+			return zst.NewWriter(dst, opts...)
+		}}
+		if len(args) > 0 || ff.toFile() {
+			return ff.stage(args, env, false, false, writer, nil, LevelNote(level.V))
+		}
 		if term.IsTerminal(env.Stdout) {
 			return nil, errors.New("compressed data not written to a terminal (redirect standard output)")
 		}
-		return &cli.Stage{Filter: &stages.Filter{Writer: func(dst io.Writer) (io.WriteCloser, error) {
-			return zst.NewWriter(dst, opts...)
-		}}}, nil
+		writer = ff.withVerbose(writer, env, false, false, LevelNote(level.V))
+		return &cli.Stage{Filter: &writer}, nil
 	}
 }
 
-func decompressStage(fls *pflag.FlagSet, test bool, memory cli.Size, long *longFlag, noCheck bool) (*cli.Stage, error) {
+// decompressFilter returns -d's and -t's stage for an input name.
+func decompressFilter(fls *pflag.FlagSet, memory cli.Size, long *longFlag, noCheck bool) (func(string) stages.Filter, error) {
 	limit := memory.V
 	if long.given {
 		if long.log < 10 || long.log > 41 {
@@ -144,39 +169,40 @@ func decompressStage(fls *pflag.FlagSet, test bool, memory cli.Size, long *longF
 	if err := zst.CheckReader(opts...); err != nil { // all together
 		return nil, &cli.UsageError{Err: err}
 	}
-	st := &cli.Stage{Filter: &stages.Filter{Reader: func(src io.Reader) (io.ReadCloser, error) {
-		r, err := zst.NewReader(src, opts...)
-		if err != nil {
-			return nil, err
-		}
-		return input{r}, nil
-	}}}
-	if test {
-		st.Sink = stages.StdoutSink(io.Discard)
-	}
-	return st, nil
+	return func(name string) stages.Filter {
+		return stages.Filter{Reader: func(src io.Reader) (io.ReadCloser, error) {
+			r, err := zst.NewReader(src, opts...)
+			if err != nil {
+				return nil, err
+			}
+			return input{r, name}, nil
+		}}
+	}, nil
 }
 
 // input names fzst's input in the error for an empty one, as
 // "stdin: empty input, not zstd data", and says how to accept a window
 // that is too large.
-type input struct{ *zst.Reader }
+type input struct {
+	*zst.Reader
+	name string
+}
 
 func (r input) Read(p []byte) (int, error) {
 	n, err := r.Reader.Read(p)
-	return n, explain(err)
+	return n, explain(r.name, err)
 }
 
 func (r input) WriteTo(w io.Writer) (int64, error) {
 	n, err := r.Reader.WriteTo(w)
-	return n, explain(err)
+	return n, explain(r.name, err)
 }
 
-func explain(err error) error {
+func explain(name string, err error) error {
 	var ze *zst.Error
 	switch {
 	case errors.Is(err, zst.ErrEmpty):
-		return &fs.PathError{Op: "read", Path: "stdin", Err: zst.ErrEmpty}
+		return &fs.PathError{Op: "read", Path: name, Err: zst.ErrEmpty}
 	case errors.As(err, &ze) && ze.Err == zst.ErrWindow:
 		return fmt.Errorf("%w (use --memory=%s)", err, cli.FormatSize(int64(ze.Window)))
 	}

@@ -83,7 +83,11 @@ func TestUsageErrors(t *testing.T) {
 		words []string
 		msg   string
 	}{
-		{[]string{"file"}, `fzst reads standard input only, not "file": use fread FILE | fzst`},
+		{[]string{"--rm", "-k", "file"}, "--rm and --keep contradict each other: give one"},
+		{[]string{"-o", "x", "a", "b"}, "-o names one output: give one FILE, not 2"},
+		{[]string{"-c", "-o", "x", "a"}, "-o and -c both name the output: give one"},
+		{[]string{"-t", "-o", "x", "a"}, "-t writes nothing: -o does not apply"},
+		{[]string{"-S", "", "a"}, "--suffix '': not a suffix (not empty, no '/')"},
 		{[]string{"-20"}, "has no -20 (zstd's --ultra levels 20-22): -19 is the smallest fzst writes"},
 		{[]string{"-c22"}, "has no -22 (zstd's --ultra levels 20-22): -19 is the smallest fzst writes"},
 		{[]string{"-23"}, "no level 23: levels are -1 (fastest) to -19 (smallest), default -3"},
