@@ -143,7 +143,7 @@ func (o *Out) handoff(ctx context.Context, await bool) (State, error) {
 type watch struct {
 	self   int
 	target string            // "pipe:[ino]"
-	known  []int             // processes seen holding the pipe
+	known  []int             // processes seen reading the pipe
 	ours   bool              // one of them was a tool of ours
 	seen   bool              // a reader was seen at all
 	cache  map[string]bool   // program → ours
@@ -156,12 +156,19 @@ func newWatch(ino uint64) *watch {
 		cache: map[string]bool{}, since: map[int]time.Time{}}
 }
 
-// look adds the holders found and tells whether one of those known is
-// undecided (classified again each time: a forked shell may have become a
-// tool of ours by exec since).
+// look adds the readers among the holders found, notes whether another
+// process writes into the pipe, and tells whether one of the readers known
+// is undecided (classified again each time: a forked shell may have become
+// a tool of ours by exec since). Only a reader can give a verdict: a tool
+// of ours that only writes into the pipe (its standard error sent there,
+// as under cron or with 2>&1 | logger) is another writer, not a reader of
+// ours.
 func (w *watch) look(found map[int]holding) (undecided bool) {
 	for pid, h := range found {
 		w.shared = w.shared || h.write
+		if !h.read {
+			continue
+		}
 		if !slices.Contains(w.known, pid) {
 			w.known = append(w.known, pid)
 			w.seen = true
@@ -200,9 +207,10 @@ func (w *watch) wait(ctx context.Context, hold *os.File, await bool) (State, err
 			w.shared = ownWriters(w.target, w.self)
 			still := w.known[:0]
 			for _, pid := range w.known {
-				if h, _ := holds(pid, w.target); h.read || h.write {
+				h, _ := holds(pid, w.target)
+				w.shared = w.shared || h.write
+				if h.read {
 					still = append(still, pid)
-					w.shared = w.shared || h.write
 				}
 			}
 			w.known = still
