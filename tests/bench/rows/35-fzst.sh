@@ -52,6 +52,9 @@ if have zstd zstd; then
       tab+=("${labels[$c]}|$(fsize "$f")|$(tr ' ' '\n' <<<"${secs[$c]}" | grep . | median)|$(tr ' ' '\n' <<<"${rss[$c]}" | grep . | median)|$(tr ' ' '\n' <<<"${cpu[$c]}" | grep . | median)")
       rm -f "$f"
     done
+    # Every point, for the record: MB/s, CPU seconds, compressed MB.
+    NOTES+=("$name points (MB/s, CPU s, output MB): $(printf '%s\n' "${tab[@]}" | awk -F'|' -v b="$bytes" '
+      { t = ($3 < 0.005 ? 0.005 : $3); printf "%s%s %.0f, %.2f, %.1f", (NR > 1 ? "; " : ""), $1, b/t/1e6, $5, $2/1e6 }').")
     # The rows: for zstd -L, the fzst level with size <= zstd's and the
     # least time; if there is none, the smallest fzst level, said so.
     mapfile -t -O "${#ROWS[@]}" ROWS < <(printf '%s\n' "${tab[@]}" | awk -F'|' -v inp="$name" -v b="$bytes" '
