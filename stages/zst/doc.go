@@ -19,8 +19,8 @@
 // window. At level 3 the output is within about 1.6% of zstd -3's size
 // (0.4% smaller on a database dump, 1.6% larger on a tar of GOROOT).
 // Memory is fixed: Threads+1 pieces of input and output and an encoder
-// per thread, about 40 MiB of RSS on two CPUs at level 3 and 49 MiB at
-// level 6.
+// per thread, 36 to 42 MiB of RSS on two CPUs at level 3 (the most for
+// input that does not compress) and 40 to 49 MiB at level 6.
 //
 // Above level 6, or with WindowLog (zstd --long=N), the Writer writes one
 // frame with the library's stream encoder: one goroutine finds the matches
@@ -28,8 +28,8 @@
 // window is 8 MiB unless WindowLog sets it; memory is twice the window
 // plus the encoder's tables: 31 MiB of RSS at level 7, about 60 MiB at
 // levels 10 to 19 (SpeedBestCompression's tables are large). Level 6 and
-// level 7 use the same encoder: level 6 is about twice as fast on two CPUs,
-// and as small where the data does not repeat itself at distances above
+// level 7 use the same encoder, so the same CPU: level 6 runs on every
+// thread, about twice as fast on two free CPUs, and is as small where the data does not repeat itself at distances above
 // 4 MiB (a database dump); level 7's window finds what does (10% smaller
 // than level 6 on a tar of GOROOT).
 //

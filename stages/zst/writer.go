@@ -109,16 +109,16 @@ func Checksum(on bool) Option {
 //	10-19   SpeedBestCompression    one             8 MiB
 //
 // The library has four encoders, not nineteen, so levels that share a row
-// give the same output. Measured against zstd -T2 on two CPUs
-// (tests/bench/rows/35-fzst.sh, BENCHMARKS.md): SpeedFastest is 3%
-// smaller than zstd -1 on a tar of GOROOT but 3% larger on a database
-// dump, at 0.8 to 1.0 of its speed; SpeedDefault within 1.6% of zstd -3's
-// size at 0.9 to 1.0 of its speed. At level 6 the frames let both CPUs
-// find matches: on the dump smaller than zstd -7 and faster than zstd -6;
-// but a GOROOT tar repeats itself at distances above 4 MiB, which only
-// the 8 MiB window of levels 7 to 9 reaches (10% smaller than level 6
-// there, and smaller than zstd -9, on one CPU). SpeedBestCompression is
-// about 7% smaller than zstd -11.
+// give the same output. Measured against zstd -T2 on two CPUs on a 256 MiB
+// database dump and a tar of GOROOT (tests/bench/rows/35-fzst.sh,
+// BENCHMARKS.md): SpeedFastest is 3% smaller than zstd -1 on the tar but
+// 3% larger on the dump; SpeedDefault is within 1.6% of zstd -3's size and
+// takes about 1.2 times its CPU. At level 6 the frames let both CPUs find
+// matches: on the dump it is smaller than zstd -7 and faster than zstd -6.
+// The tar repeats itself at distances above 4 MiB, which only the 8 MiB
+// window of levels 7 to 9 reaches (10% smaller than level 6 there, and
+// smaller than zstd -9, on one CPU). SpeedBestCompression is about 7%
+// smaller than zstd -11.
 func levelParams(level int) (enc zstd.EncoderLevel, framed bool, window int) {
 	switch {
 	case level <= 2:
