@@ -101,7 +101,7 @@ func TestFzstReadByZstd(t *testing.T) {
 	e2e.Need(t, "zstd")
 	t.Parallel()
 	data := append(fgzDump(t, 3<<20), bytes.Repeat([]byte{0}, 500000)...)
-	for _, args := range [][]string{{"-1"}, {"-3"}, {"-7"}, {"-12"}, {"-19"}, {"--no-check"}, {"--long"}, {"-T1"}, {"--level", "9", "-T", "3"}} {
+	for _, args := range [][]string{{"-1"}, {"-3"}, {"-6"}, {"-7"}, {"-12"}, {"-19"}, {"--no-check"}, {"--long"}, {"-T1"}, {"--level", "9", "-T", "3"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
 			z, stderr, code := fgzRun(t, data, "fzst", args...)

@@ -8,7 +8,7 @@ import (
 )
 
 // FrameSize is how much input each frame holds when the Writer cuts its
-// input into independent frames (levels 1 to 5, without WindowLog).
+// input into independent frames (levels 1 to 6, without WindowLog).
 const FrameSize = 4 << 20
 
 // frames compresses its input as a series of independent frames of

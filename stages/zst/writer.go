@@ -54,7 +54,7 @@ func Level(n int) Option {
 	}
 }
 
-// Threads sets how many frames are compressed at once at levels 1 to 5
+// Threads sets how many frames are compressed at once at levels 1 to 6
 // (at least 1), and whether the single-frame encoder of the other levels
 // runs as a pipeline of two goroutines (more than 1) or on the caller's.
 // Default: the number of CPUs Go may use (runtime.GOMAXPROCS). It changes
@@ -73,7 +73,7 @@ func Threads(n int) Option {
 // to 2^n bytes, MinWindowLog to MaxWindowLog (zstd --long=N). A decoder
 // needs about that much memory: zstd(1) refuses windows above 2^27 unless
 // told --memory or --long. Default: the level's window (4 MiB at levels 1
-// to 5, 8 MiB above).
+// to 6, 8 MiB above).
 func WindowLog(n int) Option {
 	return func(c *writerConfig) error {
 		if n < MinWindowLog || n > MaxWindowLog {
@@ -96,29 +96,41 @@ func Checksum(on bool) Option {
 	}
 }
 
-// encoderLevel is the klauspost/compress encoder used for a level of the
-// zstd command, and the window it uses by default:
+// levelParams is how the Writer compresses at a level of the zstd
+// command: with which of the library's encoders, whether in independent
+// frames of FrameSize (compressed Threads at a time) or in one frame, and
+// with which window. Level must be valid:
 //
-//	level   encoder                 window
-//	1-2     SpeedFastest            4 MiB
-//	3-5     SpeedDefault            4 MiB
-//	6-9     SpeedBetterCompression  8 MiB
-//	10-19   SpeedBestCompression    8 MiB
+//	level   encoder                 frames          window
+//	1-2     SpeedFastest            FrameSize each  4 MiB
+//	3-5     SpeedDefault            FrameSize each  4 MiB
+//	6       SpeedBetterCompression  FrameSize each  4 MiB
+//	7-9     SpeedBetterCompression  one             8 MiB
+//	10-19   SpeedBestCompression    one             8 MiB
 //
-// The library has four encoders, not nineteen, so levels that share an
-// encoder give the same output. Measured on a tar of GOROOT on two CPUs
-// against zstd -T2 (tests/bench/rows/35-fzst.sh): SpeedFastest is 3%
-// smaller than zstd -1 at about 0.7 of its speed; SpeedDefault as large as
-// zstd -3 (within 1.5%); SpeedBetterCompression 4% smaller than zstd -7 at
-// about 0.8 of its speed; SpeedBestCompression 7% smaller than zstd -11
-// and faster. The window of levels 1 to 5 is that of their 4 MiB frames.
-// Level must be valid.
-func encoderLevel(level int) (zstd.EncoderLevel, int) {
-	l := zstd.EncoderLevelFromZstd(level)
-	if l == zstd.SpeedFastest || l == zstd.SpeedDefault {
-		return l, 4 << 20
+// The library has four encoders, not nineteen, so levels that share a row
+// give the same output. Measured against zstd -T2 on two CPUs on a 256 MiB
+// database dump and a tar of GOROOT (tests/bench/rows/35-fzst.sh,
+// BENCHMARKS.md): SpeedFastest is 3% smaller than zstd -1 on the tar but
+// 3% larger on the dump; SpeedDefault is within 1.6% of zstd -3's size and
+// takes about 1.2 times its CPU. At level 6 the frames let both CPUs find
+// matches: on the dump it is smaller than zstd -7 and faster than zstd -6.
+// The tar repeats itself at distances above 4 MiB, which only the 8 MiB
+// window of levels 7 to 9 reaches (10% smaller than level 6 there, and
+// smaller than zstd -9, on one CPU). SpeedBestCompression is about 7%
+// smaller than zstd -11.
+func levelParams(level int) (enc zstd.EncoderLevel, framed bool, window int) {
+	switch {
+	case level <= 2:
+		return zstd.SpeedFastest, true, FrameSize
+	case level <= 5:
+		return zstd.SpeedDefault, true, FrameSize
+	case level == 6:
+		return zstd.SpeedBetterCompression, true, FrameSize
+	case level <= 9:
+		return zstd.SpeedBetterCompression, false, 8 << 20
 	}
-	return l, 8 << 20
+	return zstd.SpeedBestCompression, false, 8 << 20
 }
 
 // gcEvery is how much input the Writer compresses between two calls of
@@ -138,7 +150,7 @@ var ErrClosed = errors.New("write after close")
 var ErrAborted = stages.ErrAborted
 
 // Writer compresses what is written to it as zstd and writes that to the
-// io.Writer it wraps, with klauspost/compress's encoder. At levels 1 to 5
+// io.Writer it wraps, with klauspost/compress's encoder. At levels 1 to 6
 // (without WindowLog) it cuts the input into FrameSize pieces and
 // compresses up to Threads of them at once, each as an independent frame;
 // above, or with WindowLog, it writes one frame, one goroutine finding the
@@ -177,13 +189,13 @@ func NewWriter(w io.Writer, opts ...Option) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	level, window := encoderLevel(c.level)
+	level, framed, window := levelParams(c.level)
 	if c.windowLog != 0 {
 		window = 1 << c.windowLog
 	}
 	z := &Writer{cfg: c}
 	z.gate.w = w
-	if c.windowLog == 0 && (level == zstd.SpeedFastest || level == zstd.SpeedDefault) {
+	if c.windowLog == 0 && framed {
 		enc, err := zstd.NewWriter(nil,
 			zstd.WithEncoderLevel(level),
 			zstd.WithWindowSize(FrameSize),

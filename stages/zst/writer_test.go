@@ -79,6 +79,7 @@ func TestWriterDeterministic(t *testing.T) {
 		bufs  []int
 	}{
 		{3, text(2*FrameSize + 12345), []int{777, 65536, 200000}},
+		{6, text(FrameSize + 12345), []int{65536}},
 		{7, text(400000), []int{1, 777, 4096, 200000}},
 	} {
 		level, data := tc.level, tc.data
@@ -120,27 +121,39 @@ func TestWriterDeterministic(t *testing.T) {
 	}
 }
 
-// TestWriterLevels: levels that share an encoder give the same bytes, and
-// the four encoders four outputs. (Sizes are not compared: on this small
+// TestWriterLevels: levels that share a row of the level table (encoder
+// and frames) give the same bytes, and the five rows five outputs. (Sizes are not compared: on this small
 // synthetic text a slower encoder is not always smaller; on real data it
 // is, see the bench rows.)
 func TestWriterLevels(t *testing.T) {
 	t.Parallel()
 	data := text(256 << 10)
-	byEncoder := map[zstd.EncoderLevel][]byte{}
+	type row struct {
+		enc    zstd.EncoderLevel
+		framed bool
+	}
+	byRow := map[row][]byte{}
 	for level := MinLevel; level <= MaxLevel; level++ {
 		if raceEnabled && level > 10 {
 			break
 		}
 		z := compress(t, data, Level(level))
-		enc, _ := encoderLevel(level)
-		if prev, ok := byEncoder[enc]; ok && !bytes.Equal(prev, z) {
-			t.Errorf("level %d: output differs from another level on %v", level, enc)
+		enc, framed, _ := levelParams(level)
+		r := row{enc, framed}
+		if prev, ok := byRow[r]; ok && !bytes.Equal(prev, z) {
+			t.Errorf("level %d: output differs from another level on %v (framed %v)", level, enc, framed)
 		}
-		byEncoder[enc] = z
+		byRow[r] = z
 	}
-	if len(byEncoder) != 4 {
-		t.Errorf("%d encoders used, want 4", len(byEncoder))
+	if len(byRow) != 5 {
+		t.Errorf("%d ways of compressing used, want 5", len(byRow))
+	}
+	for a, za := range byRow {
+		for b, zb := range byRow {
+			if a != b && bytes.Equal(za, zb) {
+				t.Errorf("%v and %v give the same output", a, b)
+			}
+		}
 	}
 }
 
@@ -177,13 +190,13 @@ func TestWriterWindow(t *testing.T) {
 	}
 }
 
-// TestWriterFrames: at levels 1 to 5 the input is cut into independent
+// TestWriterFrames: at levels 1 to 6 the input is cut into independent
 // frames of FrameSize, each with its content size and so no more window
 // than that; the Reader reads them all.
 func TestWriterFrames(t *testing.T) {
 	t.Parallel()
 	data := text(FrameSize + 12345)
-	for _, level := range []int{1, 3} {
+	for _, level := range []int{1, 3, 6} {
 		z := compress(t, data, Level(level))
 		if z[4]&0x20 == 0 || z[4]>>6 != 2 {
 			t.Errorf("level %d: frame header descriptor %#x, want single segment with a 4-byte content size", level, z[4])
