@@ -89,13 +89,16 @@ func (f *files) stage(args []string, env *cli.Env, decompress, test bool, writer
 
 // LevelNote says which of the library's four encoders a level uses, and
 // which level writes the same bytes: "level 19 (best encoder, same output
-// as 10)".
+// as 10)". Level 6 uses the encoder of 7-9 in independent frames, so its
+// output is its own (stages/zst's level table).
 func LevelNote(level int) string {
 	first, name := 1, "fastest"
 	switch {
 	case level >= 10:
 		first, name = 10, "best"
-	case level >= 6:
+	case level >= 7:
+		first, name = 7, "better"
+	case level == 6:
 		first, name = 6, "better"
 	case level >= 3:
 		first, name = 3, "default"

@@ -24,10 +24,14 @@ var Tool = &cli.Tool{
 	Details: `-1 ... -19 set the level as zstd numbers them (default -3): -19 is
 nineteen, -1 -9 is 9. Levels map onto the four encoders of
 klauspost/compress: 1-2 fastest, 3-5 default (about zstd -3), 6-9 better
-(about zstd -7), 10-19 best, and levels that share an encoder write the
-same bytes: levels 10-19 all write the same bytes as 10 (the library's
-best encoder), 13% larger than zstd -19 on a database dump (256 MiB from
-tests/gendump: 74.2 MB against 65.5 MB). zstd's --ultra levels 20-22, its
+(about zstd -7), 10-19 best. Levels 1 to 6 compress independent 4 MiB
+frames on all threads at once; from 7 on, one frame with an 8 MiB window:
+-6 is about twice as fast as -7 on two CPUs, -7 smaller on data that
+repeats itself more than 4 MiB apart. Levels in one of the groups 1-2,
+3-5, 7-9 and 10-19 write the same bytes:
+levels 10-19 all write the same bytes as 10 (the library's best encoder),
+13% larger than zstd -19 on a database dump (256 MiB from tests/gendump:
+74.2 MB against 65.5 MB). zstd's --ultra levels 20-22, its
 --fast levels and its other flags that fzst does not have (-r, -l, -D,
 --rsyncable, ...) are refused, each with the nearest way.
 
