@@ -9,8 +9,9 @@
 //
 // Every malformed stream is an error, never a panic and never wrong
 // bytes: a *CorruptError with the offset of the bad byte, or
-// io.ErrUnexpectedEOF for a stream cut short; the codes accepted are
-// those compress/flate accepts.
+// io.ErrUnexpectedEOF for a stream cut short. The codes accepted are
+// those compress/flate accepts, except a dynamic block's codes with no
+// end-of-block code, which zlib refuses too: such a block cannot end.
 package inflate
 
 import (
@@ -41,6 +42,8 @@ type CorruptError struct {
 func (e *CorruptError) Error() string {
 	return fmt.Sprintf("corrupt deflate data at offset %d: %s", e.Offset, e.What)
 }
+
+const noEndOfBlock = "no end-of-block code"
 
 // ErrTooLong is DecodeAll's error for a stream with more data than dst.
 var ErrTooLong = errors.New("inflate: more data than the buffer holds")
@@ -245,7 +248,10 @@ func (d *Decoder) end() {
 }
 
 // fill makes the source's next bytes the input, keeping the unread bytes
-// of the bit buffer at its start; it waits for at least one more byte.
+// of the bit buffer at its start: all that the source has buffered, and
+// only when that is no more than those kept, what one more read of the
+// source gives. A read is thus never asked for while buffered bytes wait
+// (which would stall a stream that pauses, as a pipe or a socket can).
 func (d *Decoder) fill() error {
 	if d.src == nil {
 		return io.ErrUnexpectedEOF
@@ -257,13 +263,16 @@ func (d *Decoder) fill() error {
 		d.base += int64(drop)
 	}
 	d.ip = keep
-	n := d.src.Buffered()
-	in, err := d.src.Peek(n + 1)
+	in, err := d.src.Peek(max(d.src.Buffered(), keep+1))
 	if len(in) <= keep {
 		if err == nil || err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
 		return err
+	}
+	if n := d.src.Buffered(); n > len(in) {
+		// Peek read more than it returned.
+		in, _ = d.src.Peek(n)
 	}
 	d.in = in
 	return nil
@@ -471,6 +480,10 @@ func (d *Decoder) dynamic() error {
 			lens[i] = val
 			i++
 		}
+	}
+	if lens[256] == 0 {
+		// The block could not end: compress/flate and zlib refuse it here.
+		return d.corrupt(noEndOfBlock)
 	}
 	if d.lbuf, ok = build(d.lbuf, lens[:nlit], litInfo[:], litRoot); !ok {
 		return d.corrupt("invalid literal/length code")
