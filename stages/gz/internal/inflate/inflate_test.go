@@ -391,6 +391,12 @@ func FuzzDecoder(f *testing.F) {
 	}
 	f.Add(deflate(f, inputs()["far"][:40000], 6))
 	f.Add([]byte{0x07})
+	for _, c := range dynamicCases() {
+		f.Add(c.in)
+	}
+	in, _ := mixedBlocks(f)
+	f.Add(in)
+	f.Add(farStream([]byte("abc")))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		differ(t, "fuzz", in)
 	})
@@ -578,17 +584,38 @@ func lengths(n int, set map[int]uint8) []uint8 {
 // limits: each decodes as compress/flate does, and the malformed ones
 // fail with a CorruptError at the byte where the problem shows.
 func TestDynamic(t *testing.T) {
+	for _, c := range dynamicCases() {
+		t.Run(c.name, func(t *testing.T) {
+			differ(t, c.name, c.in)
+			got, rest, err := viaRead(c.in, 16, 4096, nil)
+			if !c.corrupt {
+				if err != nil || string(got) != c.want || rest != 8 {
+					t.Fatalf("%q, %d bytes left, %v; want %q, 8", got, rest, err, c.want)
+				}
+				check(t, c.name, c.in[:len(c.in)-8], []byte(c.want))
+				return
+			}
+			var ce *CorruptError
+			if !errors.As(err, &ce) || ce.Offset != c.offset {
+				t.Fatalf("error %v, want a CorruptError at offset %d", err, c.offset)
+			}
+		})
+	}
+}
+
+// dynCase is a hand-made stream with a dynamic block, followed by 8 bytes.
+type dynCase struct {
+	name    string
+	in      []byte
+	want    string // the data of a valid stream
+	corrupt bool
+	offset  int64 // where a malformed one fails; -1 in add: the last byte built
+}
+
+func dynamicCases() []dynCase {
 	a3 := lengths(258, map[int]uint8{'a': 1, 256: 2, 257: 2}) // 'a', end, length 3
 	d1 := lengths(1, map[int]uint8{0: 1})                     // distance 1 only, one bit
-	type tc struct {
-		name string
-		in   []byte
-		want string // for a valid stream
-		// For a malformed one: the offset, or -1 for the last byte.
-		corrupt bool
-		offset  int64
-	}
-	var cases []tc
+	var cases []dynCase
 	add := func(name string, corrupt bool, offset int64, want string, build func(w *bitWriter)) {
 		var w bitWriter
 		build(&w)
@@ -598,7 +625,7 @@ func TestDynamic(t *testing.T) {
 		// Bytes after the block: a stream that does not stop where it
 		// should reads them.
 		w.bytes(0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0)
-		cases = append(cases, tc{name, w.b, want, corrupt, offset})
+		cases = append(cases, dynCase{name, w.b, want, corrupt, offset})
 	}
 	add("valid", false, 0, "aaaa", func(w *bitWriter) {
 		w.dynBlock(true, a3, d1, []dsym{{lit: 'a'}, {lit: 257}, {lit: 256}})
@@ -684,23 +711,7 @@ func TestDynamic(t *testing.T) {
 		w.dynHeader(true, 0, 0, clens, plain(lengths(257, map[int]uint8{256: 1}), lengths(1, nil)))
 		w.put(1, 1)
 	})
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			differ(t, c.name, c.in)
-			got, rest, err := viaRead(c.in, 16, 4096, nil)
-			if !c.corrupt {
-				if err != nil || string(got) != c.want || rest != 8 {
-					t.Fatalf("%q, %d bytes left, %v; want %q, 8", got, rest, err, c.want)
-				}
-				check(t, c.name, c.in[:len(c.in)-8], []byte(c.want))
-				return
-			}
-			var ce *CorruptError
-			if !errors.As(err, &ce) || ce.Offset != c.offset {
-				t.Fatalf("error %v, want a CorruptError at offset %d", err, c.offset)
-			}
-		})
-	}
+	return cases
 }
 
 // TestPausedSource: a stream whose bytes all arrived is decoded to its
@@ -740,5 +751,108 @@ func TestPausedSource(t *testing.T) {
 		pw.CloseWithError(errors.New("stalled"))
 		<-done
 		t.Fatal("the decoder waits for input with the whole stream buffered")
+	}
+}
+
+// mixedBlocks is a stream of a stored block, an empty stored one, a fixed
+// block, a dynamic one, an empty fixed one and a final dynamic one, with
+// its data.
+func mixedBlocks(t testing.TB) ([]byte, []byte) {
+	var w bitWriter
+	w.put(0, 1)
+	w.put(0, 2)
+	w.align()
+	w.bytes(3, 0, 0xfc, 0xff, 'a', 'b', 'c')
+	w.put(0, 1)
+	w.put(0, 2)
+	w.align()
+	w.bytes(0, 0, 0xff, 0xff)
+	w.put(0, 1)
+	w.put(1, 2)
+	w.code(0x30+'d', 8)
+	w.code(2, 7) // 258: length 4
+	w.code(2, 5) // distance 3
+	w.code(0, 7)
+	a3 := lengths(258, map[int]uint8{'a': 1, 256: 2, 257: 2})
+	d1 := lengths(1, map[int]uint8{0: 1})
+	w.dynBlock(false, a3, d1, []dsym{{lit: 'a'}, {lit: 257}, {lit: 256}})
+	w.put(0, 1)
+	w.put(1, 2)
+	w.code(0, 7)
+	w.dynBlock(true, a3, d1, []dsym{{lit: 'a'}, {lit: 'a'}, {lit: 257}, {lit: 256}})
+	want := []byte("abcdbcdbaaaaaaaaa")
+	if got, err := oracle(w.b); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("the oracle: %q, %v", got, err)
+	}
+	return w.b, want
+}
+
+// TestEveryPrefix: a stream of every kind of block cut at every byte is
+// io.ErrUnexpectedEOF, through Read, WriteTo and DecodeAll, with only the
+// stream's own data before the error; whole, it decodes.
+func TestEveryPrefix(t *testing.T) {
+	in, want := mixedBlocks(t)
+	check(t, "whole", in, want)
+	for n := range len(in) {
+		for _, bs := range []int{16, 4096} {
+			got, _, err := viaRead(in[:n], bs, 3, iotest.OneByteReader)
+			if err != io.ErrUnexpectedEOF || !bytes.HasPrefix(want, got) {
+				t.Fatalf("%d bytes, buffer %d: %q, %v; want a prefix of the data, io.ErrUnexpectedEOF", n, bs, got, err)
+			}
+		}
+		got, _, err := viaWriteTo(in[:n])
+		if err != io.ErrUnexpectedEOF || !bytes.HasPrefix(want, got) {
+			t.Fatalf("%d bytes, WriteTo: %q, %v", n, got, err)
+		}
+		dst := make([]byte, len(want))
+		k, _, err := NewDecoder().DecodeAll(dst, in[:n])
+		if err != io.ErrUnexpectedEOF || !bytes.Equal(dst[:k], want[:k]) {
+			t.Fatalf("%d bytes, DecodeAll: %q, %v", n, dst[:k], err)
+		}
+	}
+}
+
+// endless repeats b without end and counts the bytes read.
+type endless struct {
+	b    []byte
+	n    int64
+	stop int64 // fail after this many
+}
+
+var errEnough = errors.New("enough")
+
+func (e *endless) Read(p []byte) (int, error) {
+	if e.n >= e.stop {
+		return 0, errEnough
+	}
+	k := 0
+	for k < len(p) {
+		k += copy(p[k:], e.b[int(e.n+int64(k))%len(e.b):])
+	}
+	e.n += int64(k)
+	return k, nil
+}
+
+// TestEmptyBlocks: an endless stream of empty blocks, stored or fixed,
+// yields no data and reads on (it does not spin in place) until the
+// source fails, whose error is returned.
+func TestEmptyBlocks(t *testing.T) {
+	var fixed bitWriter
+	for range 4 { // 4 blocks of 10 bits: 5 bytes
+		fixed.put(0, 1)
+		fixed.put(1, 2)
+		fixed.code(0, 7)
+	}
+	for name, b := range map[string][]byte{
+		"stored": {0, 0, 0, 0xff, 0xff},
+		"fixed":  fixed.b,
+	} {
+		src := &endless{b: b, stop: 4 << 20}
+		d := NewDecoder()
+		d.Reset(bufio.NewReaderSize(src, 4096))
+		n, err := io.Copy(io.Discard, d)
+		if n != 0 || err != errEnough || src.n < src.stop {
+			t.Fatalf("%s: %d bytes, %v after %d bytes of input; want 0, errEnough after %d", name, n, err, src.n, src.stop)
+		}
 	}
 }
