@@ -856,3 +856,32 @@ func TestEmptyBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestResetForgets: after a stream, a Reset or DecodeAll starts with no
+// history: a match at the new stream's start is corrupt, not a copy of
+// the old data (or of what dst held).
+func TestResetForgets(t *testing.T) {
+	var w bitWriter
+	w.put(1, 1)
+	w.put(1, 2)
+	w.code(1, 7) // 257: length 3
+	w.code(0, 5) // distance 1, with no data before
+	w.code(0, 7)
+	bad := w.b
+	d := NewDecoder()
+	d.Reset(bufio.NewReader(bytes.NewReader(deflate(t, inputs()["text"][:100<<10], 6))))
+	if _, err := io.Copy(io.Discard, d); err != nil {
+		t.Fatal(err)
+	}
+	d.Reset(bufio.NewReader(bytes.NewReader(bad)))
+	n, err := io.Copy(io.Discard, d)
+	var ce *CorruptError
+	if n != 0 || !errors.As(err, &ce) || ce.Offset != 1 {
+		t.Fatalf("after Reset: %d bytes, %v; want 0, a CorruptError at offset 1", n, err)
+	}
+	dst := bytes.Repeat([]byte{'x'}, 100)
+	k, _, err := d.DecodeAll(dst, bad)
+	if k != 0 || !errors.As(err, &ce) || ce.Offset != 1 {
+		t.Fatalf("DecodeAll: %d bytes, %v; want 0, a CorruptError at offset 1", k, err)
+	}
+}
