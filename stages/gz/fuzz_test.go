@@ -50,6 +50,7 @@ func FuzzReader(f *testing.F) {
 	bad[len(bad)/2] ^= 4
 	f.Add(bad)
 	f.Add(members[:len(members)/2])
+	f.Add(cat([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3}, noEndOfBlock(), make([]byte, 8)))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		const limit = 1 << 20 // a bomb stops here; keeps each run short
 		got, err := gunzipErr(in, MaxOutput(limit), InputBuffer(4096))
