@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"syscall"
 
 	"github.com/fpipe/fpipe/cmd/internal/relay"
 	"github.com/fpipe/fpipe/stages"
@@ -50,7 +51,11 @@ func Main(t *Tool, args []string, stdin io.Reader, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "%s: warning: %s: if it fails, a tool after it cannot know\n", t.Name, Message(err))
 	}
 	code, why := m.run(args, stdin, stdout)
-	return m.finish(code, why)
+	code = m.finish(code, why)
+	if m.brokenPipe {
+		dieOfSIGPIPE()
+	}
+	return code
 }
 
 // mainRun is one run of Main.
@@ -68,6 +73,8 @@ type mainRun struct {
 	once    sync.Once   // finish
 	code    int         // the exit status finish settled on
 	mu      sync.Mutex  // guards handed, verdict and mark
+
+	brokenPipe bool // the stage failed on a broken standard output or error
 }
 
 // finish relays the outcome and returns the exit status. It runs once,
@@ -171,6 +178,10 @@ func (m *mainRun) run(args []string, stdin io.Reader, stdout io.Writer) (int, st
 	m.reads = readsStdin || st.Job != nil // a job (fpipe) may read it
 	m.commits = st.Sink != nil || len(st.Undo) > 0 || st.Job != nil
 	sig.setStage(st.Undo, st.Handles, st.Signal, len(st.Undo) == 0 && m.out == nil)
+	var pipe *pipeCatcher
+	if len(st.Undo) > 0 || st.Job != nil {
+		pipe = catchPipe() // undo before a broken pipe ends the process
+	}
 	err = m.runStage(ctx, st, stdin, stdout, readsStdin, sig.caught)
 	if st.Close != nil {
 		if cerr := st.Close(); err == nil {
@@ -178,8 +189,13 @@ func (m *mainRun) run(args []string, stdin io.Reader, stdout io.Writer) (int, st
 		}
 	}
 	sig.stop()
+	pipe.stop()
 	if code, line := sig.result(); code != 0 {
 		return code, line
+	}
+	if err != nil && pipe.caught() {
+		m.brokenPipe = true // and ends as Go would have ended it, quietly
+		return 128 + int(syscall.SIGPIPE), t.Name + ": SIGPIPE: stopped, nothing committed"
 	}
 	if err != nil && readsStdin {
 		if st, atEnd := relay.Check(m.in); atEnd && st == relay.Running {
