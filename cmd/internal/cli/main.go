@@ -67,6 +67,7 @@ type mainRun struct {
 	out     *relay.Out  // standard output, when a pipe
 	reads   bool        // the stage reads standard input
 	commits bool        // the stage commits an output (fsink, fsum -o, fpipe)
+	sink    bool        // the stage is a sink: it writes no standard output
 	handed  bool        // the stage handed its output off (fsum -o)
 	verdict error       // and what the stages after said: nil is committed
 	mark    relay.State // the mark that said it
@@ -99,18 +100,26 @@ func (m *mainRun) succeeded() int {
 	handed, verdict, mark := m.handed, m.verdict, m.mark
 	m.mu.Unlock()
 	if st, atEnd := relay.Check(m.in); m.reads && atEnd && st == relay.Waiting {
-		if !handed {
-			mark, verdict = m.out.Await(context.Background(), true)
-		}
-		switch {
-		case verdict != nil:
-			relay.Refuse(m.in)
-		case m.commits || mark == relay.Committed:
+		if m.sink {
+			// A sink writes nothing into its standard output: it
+			// committed, whatever reads that pipe (2>&1 | fsink log
+			// gives it the messages of the stages before, which are no
+			// verdict on it).
 			relay.Confirm(m.in)
-		default: // nothing after the writer before commits
-			relay.ConfirmDone(m.in)
+		} else {
+			if !handed {
+				mark, verdict = m.out.Await(context.Background(), true)
+			}
+			switch {
+			case verdict != nil:
+				relay.Refuse(m.in)
+			case m.commits || mark == relay.Committed:
+				relay.Confirm(m.in)
+			default: // nothing after the writer before commits
+				relay.ConfirmDone(m.in)
+			}
+			return ExitOK
 		}
-		return ExitOK
 	}
 	if handed {
 		return ExitOK
@@ -177,6 +186,7 @@ func (m *mainRun) run(args []string, stdin io.Reader, stdout io.Writer) (int, st
 	readsStdin := st.Job == nil && (st.Source == nil || st.Stdin) && relay.IsPipe(m.in)
 	m.reads = readsStdin || st.Job != nil // a job (fpipe) may read it
 	m.commits = st.Sink != nil || len(st.Undo) > 0 || st.Job != nil
+	m.sink = st.Sink != nil && st.Job == nil
 	sig.setStage(st.Undo, st.Handles, st.Signal, len(st.Undo) == 0 && m.out == nil)
 	var pipe *pipeCatcher
 	if len(st.Undo) > 0 || st.Job != nil {

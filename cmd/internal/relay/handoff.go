@@ -144,6 +144,7 @@ type watch struct {
 	self   int
 	target string            // "pipe:[ino]"
 	known  []int             // processes seen reading the pipe
+	others []int             // other processes seen writing into it
 	ours   bool              // one of them was a tool of ours
 	seen   bool              // a reader was seen at all
 	cache  map[string]bool   // program → ours
@@ -166,6 +167,9 @@ func newWatch(ino uint64) *watch {
 func (w *watch) look(found map[int]holding) (undecided bool) {
 	for pid, h := range found {
 		w.shared = w.shared || h.write
+		if h.write && !slices.Contains(w.others, pid) {
+			w.others = append(w.others, pid)
+		}
 		if !h.read {
 			continue
 		}
@@ -214,6 +218,16 @@ func (w *watch) wait(ctx context.Context, hold *os.File, await bool) (State, err
 				}
 			}
 			w.known = still
+			// A writer seen once is watched until it lets go: a shell
+			// that runs more commands into the pipe holds it all along.
+			writing := w.others[:0]
+			for _, pid := range w.others {
+				if h, _ := holds(pid, w.target); h.write {
+					writing = append(writing, pid)
+					w.shared = true
+				}
+			}
+			w.others = writing
 			found := map[int]holding{}
 			if len(w.known) == 0 {
 				// Rescan everything only when the processes known to hold
