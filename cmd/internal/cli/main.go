@@ -203,7 +203,7 @@ func (m *mainRun) run(args []string, stdin io.Reader, stdout io.Writer) (int, st
 	if code, line := sig.result(); code != 0 {
 		return code, line
 	}
-	if err != nil && pipe.caught() {
+	if errFile, _ := stderr.(*os.File); err != nil && pipe.caught(m.outFile, errFile) {
 		m.brokenPipe = true // and ends as Go would have ended it, quietly
 		return 128 + int(syscall.SIGPIPE), t.Name + ": SIGPIPE: stopped, nothing committed"
 	}

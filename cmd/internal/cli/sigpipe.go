@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -28,18 +29,20 @@ func catchPipe() *pipeCatcher {
 	return p
 }
 
-// caught reports whether a write into standard output or error found its
-// pipe broken.
-func (p *pipeCatcher) caught() bool {
+// caught reports whether a write into standard output or error (one of
+// files) found its pipe broken. The kernel sends SIGPIPE for every broken
+// pipe, fpipe's pipes to its children included, so the signal alone does
+// not say which.
+func (p *pipeCatcher) caught(files ...*os.File) bool {
 	if p == nil {
 		return false
 	}
 	select {
 	case <-p.ch:
-		return true
 	default:
 		return false
 	}
+	return slices.ContainsFunc(files, broken)
 }
 
 // stop ends the catching.
@@ -56,9 +59,19 @@ func (p *pipeCatcher) stop() {
 func dieOfSIGPIPE() {
 	signal.Reset(syscall.SIGPIPE)
 	for _, f := range []*os.File{os.Stdout, os.Stderr} {
-		fds := []unix.PollFd{{Fd: int32(f.Fd())}}
-		if n, err := unix.Poll(fds, 0); err == nil && n > 0 && fds[0].Revents&unix.POLLERR != 0 {
+		if broken(f) {
 			f.Write([]byte{'\n'})
 		}
 	}
+}
+
+// broken reports whether f is the write end of a pipe whose reader is
+// gone.
+func broken(f *os.File) bool {
+	if f == nil {
+		return false
+	}
+	fds := []unix.PollFd{{Fd: int32(f.Fd())}}
+	n, err := unix.Poll(fds, 0)
+	return err == nil && n > 0 && fds[0].Revents&unix.POLLERR != 0
 }
