@@ -140,6 +140,13 @@ func (m *mainRun) failed(why string) {
 	if m.out == nil {
 		return
 	}
+	if m.sink {
+		// A sink writes no data into its standard output: what flows
+		// there are messages (2>&1 | fsink -a log), which its failure
+		// must not keep from being written.
+		m.out.Clean()
+		return
+	}
 	m.out.Fail()
 	if err := relay.Leave(m.outFile, why); err != nil && relay.Get(m.outFile) != relay.Running {
 		fmt.Fprintf(m.stderr, "%s: cannot tell the next stage about this failure: %s\n", m.t.Name, Message(err))
