@@ -113,6 +113,12 @@ func (o *Out) handoff(ctx context.Context, await bool) (State, error) {
 		if !hasReader(fd) {
 			return ErrNotRead // gone before it could see the mark
 		}
+		// A FIFO's descriptors link to its path, not to "pipe:[ino]":
+		// look for what this one links to (readlink, not stat, which
+		// could hang on another process's file on a dead NFS server).
+		if l, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil {
+			w.target = l
+		}
 		// Look at the readers while they cannot have seen the end of
 		// their input yet, so cannot have exited because of it: a tool
 		// of ours that then dies without a verdict is known as ours.
@@ -142,7 +148,7 @@ func (o *Out) handoff(ctx context.Context, await bool) (State, error) {
 // off.
 type watch struct {
 	self   int
-	target string            // "pipe:[ino]"
+	target string            // its link in /proc: "pipe:[ino]", or a FIFO's path
 	known  []int             // processes seen reading the pipe
 	others []int             // other processes seen writing into it
 	ours   bool              // one of them was a tool of ours
