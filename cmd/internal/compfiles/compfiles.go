@@ -127,6 +127,11 @@ func (j *job) run(ctx context.Context, names []string) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if errors.Is(err, unix.EPIPE) {
+			// Standard output's reader is gone (-c | head): the next
+			// files cannot be written either.
+			return err
+		}
 		j.report(err)
 	}
 	if j.failed {
