@@ -133,7 +133,13 @@ func readSmall(name string) (string, error) {
 
 // usage reports a mistake in the pipeline's words: exit status 2.
 func usage(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "fpipe: %s\nTry 'fpipe --help' for more information.\n", cli.Message(err))
+	fmt.Fprintf(stderr, "fpipe: %s\n", cli.Message(err))
+	// The hint goes around lastLine: the line passed on to the next
+	// stage is the cause, not the hint.
+	if l, ok := stderr.(*lastLine); ok {
+		stderr = l.w
+	}
+	fmt.Fprintln(stderr, "Try 'fpipe --help' for more information.")
 	return cli.ExitUsage
 }
 
