@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/fpipe/fpipe/internal/unixmode"
 	"golang.org/x/sys/unix"
 )
 
@@ -168,7 +169,7 @@ func (w *Writer) checkExisting(st *unix.Stat_t) error {
 	}
 	w.existing = &fileState{
 		dev: uint64(st.Dev), ino: st.Ino, size: st.Size,
-		uid: int(st.Uid), gid: int(st.Gid), mode: fileMode(st.Mode),
+		uid: int(st.Uid), gid: int(st.Gid), mode: unixmode.Perm(st.Mode),
 	}
 	return nil
 }
@@ -179,20 +180,6 @@ type fileState struct {
 	size     int64
 	uid, gid int
 	mode     fs.FileMode // permission bits, setuid, setgid, sticky
-}
-
-func fileMode(m uint32) fs.FileMode {
-	fm := fs.FileMode(m & 0o777)
-	if m&unix.S_ISUID != 0 {
-		fm |= fs.ModeSetuid
-	}
-	if m&unix.S_ISGID != 0 {
-		fm |= fs.ModeSetgid
-	}
-	if m&unix.S_ISVTX != 0 {
-		fm |= fs.ModeSticky
-	}
-	return fm
 }
 
 func (w *Writer) closeDir() {

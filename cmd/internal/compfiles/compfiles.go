@@ -14,6 +14,7 @@ import (
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
 	"github.com/fpipe/fpipe/internal/term"
+	"github.com/fpipe/fpipe/internal/unixmode"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/sink"
 	"golang.org/x/sys/unix"
@@ -313,7 +314,7 @@ func (j *job) streamToFile(ctx context.Context, src *countReader) error {
 // mode, owner and times. With beside, out must be in in's own folder.
 func (j *job) toFile(ctx context.Context, in *input, out string, beside bool) error {
 	opts := []sink.Option{
-		sink.Mode(fileMode(in.st.Mode)),
+		sink.Mode(unixmode.Perm(in.st.Mode)),
 		sink.Owner(int(in.st.Uid), int(in.st.Gid)),
 		sink.Times(time.Unix(in.st.Atim.Unix()), time.Unix(in.st.Mtim.Unix())),
 		sink.AllowEmpty(), // -f asked for it; without -f, out does not exist
@@ -436,18 +437,4 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
-}
-
-func fileMode(m uint32) fs.FileMode {
-	fm := fs.FileMode(m & 0o777)
-	if m&unix.S_ISUID != 0 {
-		fm |= fs.ModeSetuid
-	}
-	if m&unix.S_ISGID != 0 {
-		fm |= fs.ModeSetgid
-	}
-	if m&unix.S_ISVTX != 0 {
-		fm |= fs.ModeSticky
-	}
-	return fm
 }
