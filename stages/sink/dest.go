@@ -8,7 +8,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/fpipe/fpipe/internal/unixmode"
+	"github.com/fpipe/fpipe/internal/unixfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -59,25 +59,11 @@ func (w *Writer) pathErr(err error) error {
 	return &fs.PathError{Op: "sink", Path: w.path, Err: err}
 }
 
-// splitPath cuts p before its last name, without cleaning it: "a/../t" is
-// the name t in the folder "a/..", which the kernel resolves as the parent
-// of a's target, not as ".".
-func splitPath(p string) (dir, base string) {
-	i := strings.LastIndexByte(p, '/')
-	switch {
-	case i < 0:
-		return ".", p
-	case i == 0:
-		return "/", p[1:]
-	}
-	return p[:i], p[i+1:]
-}
-
 // openDestination opens the destination's folder and, with Follow, follows
 // symbolic links one at a time, each read in the folder that holds it.
 // It records what the destination is now.
 func (w *Writer) openDestination() error {
-	dir, base := splitPath(w.path)
+	dir, base := unixfs.SplitPath(w.path)
 	if err := w.openDir(unix.AT_FDCWD, dir, base); err != nil {
 		return err
 	}
@@ -106,7 +92,7 @@ func (w *Writer) openDestination() error {
 		if target == "" {
 			return w.pathErr(syscall.ENOENT)
 		}
-		tdir, tbase := splitPath(target)
+		tdir, tbase := unixfs.SplitPath(target)
 		if !strings.Contains(target, "/") {
 			tdir = "." // the link's own folder
 		}
@@ -169,7 +155,7 @@ func (w *Writer) checkExisting(st *unix.Stat_t) error {
 	}
 	w.existing = &fileState{
 		dev: uint64(st.Dev), ino: st.Ino, size: st.Size,
-		uid: int(st.Uid), gid: int(st.Gid), mode: unixmode.Perm(st.Mode),
+		uid: int(st.Uid), gid: int(st.Gid), mode: unixfs.Perm(st.Mode),
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/fpipe/fpipe/internal/iox"
 	"github.com/fpipe/fpipe/internal/option"
 	"github.com/klauspost/compress/zstd"
 )
@@ -179,7 +180,7 @@ const (
 // whatever the length of the stream. A Reader is for one goroutine.
 type Reader struct {
 	cfg    readerConfig
-	cr     countReader
+	cr     iox.CountingReader
 	br     *bufio.Reader
 	dec    *zstd.Decoder
 	fr     frameReader
@@ -205,7 +206,7 @@ func NewReader(r io.Reader, opts ...ReaderOption) (*Reader, error) {
 		return nil, err
 	}
 	z := &Reader{cfg: c}
-	z.cr.r = r
+	z.cr.R = r
 	z.br = bufio.NewReaderSize(&z.cr, c.bufSize)
 	z.fr.z = z
 	return z, nil
@@ -231,20 +232,8 @@ func applyReader(opts []ReaderOption) (readerConfig, error) {
 	return c, nil
 }
 
-// countReader counts the bytes read through it.
-type countReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // pos is the offset of the next byte the Reader will look at.
-func (z *Reader) pos() int64 { return z.cr.n - int64(z.br.Buffered()) }
+func (z *Reader) pos() int64 { return z.cr.N - int64(z.br.Buffered()) }
 
 func errAt(off int64, kind error, detail string) *Error {
 	return &Error{Offset: off, Err: kind, Detail: detail}

@@ -13,8 +13,9 @@ import (
 	"time"
 
 	"github.com/fpipe/fpipe/cmd/internal/cli"
+	"github.com/fpipe/fpipe/internal/iox"
 	"github.com/fpipe/fpipe/internal/term"
-	"github.com/fpipe/fpipe/internal/unixmode"
+	"github.com/fpipe/fpipe/internal/unixfs"
 	"github.com/fpipe/fpipe/stages"
 	"github.com/fpipe/fpipe/stages/sink"
 	"golang.org/x/sys/unix"
@@ -216,7 +217,7 @@ func (j *job) one(ctx context.Context, name string) error {
 
 // outName is the name of name's output in its folder, or a refusal.
 func (j *job) outName(name string) (string, error) {
-	_, base := splitPath(name)
+	_, base := unixfs.SplitPath(name)
 	if j.o.Decompress || j.o.Test {
 		if stem, ok := strings.CutSuffix(base, j.suffix); ok && stem != "" {
 			return stem, nil
@@ -255,7 +256,7 @@ func (j *job) filter(name string) stages.Filter {
 
 // stdin handles "-": standard input to standard output (or -o's file).
 func (j *job) stdin(ctx context.Context) error {
-	src := &countReader{r: j.env.Stdin}
+	src := &iox.CountingReader{R: j.env.Stdin}
 	if j.o.Output != "" {
 		return j.streamToFile(ctx, src)
 	}
@@ -269,12 +270,12 @@ func (j *job) toStream(ctx context.Context, in *input) error {
 
 // stream writes src through the stage to standard output (-t: nowhere).
 func (j *job) stream(ctx context.Context, src io.Reader, name string, size int64) error {
-	dst := &countWriter{w: io.Discard}
+	dst := &iox.CountingWriter{W: io.Discard}
 	if !j.o.Test {
 		if !j.o.Decompress && !j.o.Force && term.IsTerminal(j.env.Stdout) {
 			return errors.New("compressed data not written to a terminal (redirect standard output, or -f)")
 		}
-		dst.w = j.env.Stdout
+		dst.W = j.env.Stdout
 	}
 	start := time.Now()
 	_, err := stages.Run(ctx, stages.Chain{Source: src, Filters: []stages.Filter{j.filter(name)}, Sink: stages.StdoutSink(dst)})
@@ -282,16 +283,16 @@ func (j *job) stream(ctx context.Context, src io.Reader, name string, size int64
 		return named(name, err)
 	}
 	if size < 0 {
-		if cr, ok := src.(*countReader); ok {
-			size = cr.n
+		if cr, ok := src.(*iox.CountingReader); ok {
+			size = cr.N
 		}
 	}
-	j.verbose(name, size, dst.n, time.Since(start), "")
+	j.verbose(name, size, dst.N, time.Since(start), "")
 	return nil
 }
 
 // streamToFile is fzst -o FILE with standard input.
-func (j *job) streamToFile(ctx context.Context, src *countReader) error {
+func (j *job) streamToFile(ctx context.Context, src *iox.CountingReader) error {
 	opts := []sink.Option{sink.AllowEmpty()}
 	if !j.o.Force {
 		opts = append(opts, sink.NoClobber())
@@ -306,7 +307,7 @@ func (j *job) streamToFile(ctx context.Context, src *countReader) error {
 	if _, err := stages.Run(ctx, stages.Chain{Source: src, Filters: []stages.Filter{j.filter("stdin")}, Sink: w}); err != nil {
 		return named("stdin", err)
 	}
-	j.verbose("stdin", src.n, w.Written(), time.Since(start), j.o.Output)
+	j.verbose("stdin", src.N, w.Written(), time.Since(start), j.o.Output)
 	return nil
 }
 
@@ -314,7 +315,7 @@ func (j *job) streamToFile(ctx context.Context, src *countReader) error {
 // mode, owner and times. With beside, out must be in in's own folder.
 func (j *job) toFile(ctx context.Context, in *input, out string, beside bool) error {
 	opts := []sink.Option{
-		sink.Mode(unixmode.Perm(in.st.Mode)),
+		sink.Mode(unixfs.Perm(in.st.Mode)),
 		sink.Owner(int(in.st.Uid), int(in.st.Gid)),
 		sink.Times(time.Unix(in.st.Atim.Unix()), time.Unix(in.st.Mtim.Unix())),
 		sink.AllowEmpty(), // -f asked for it; without -f, out does not exist
@@ -413,28 +414,4 @@ func (j *job) verbose(name string, in, out int64, took time.Duration, to string)
 		what += ", " + j.c.Note
 	}
 	fmt.Fprintf(j.stderr, "%s:\t%5.1f%% -- %s, %s\n", quote(name), ratio, what, speed)
-}
-
-// countReader counts what it reads.
-type countReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// countWriter counts what it writes.
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }

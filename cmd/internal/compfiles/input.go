@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/fpipe/fpipe/internal/unixfs"
 	"github.com/fpipe/fpipe/stages/sink"
 	"golang.org/x/sys/unix"
 )
@@ -31,7 +32,7 @@ type input struct {
 // other hard links (removing one of its names frees nothing and breaks
 // the sharing).
 func openInput(name string, follow, single bool) (*input, error) {
-	dir, base := splitPath(name)
+	dir, base := unixfs.SplitPath(name)
 	in := &input{name: name, dir: dir, base: base, dirfd: -1}
 	if name == "" {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: unix.ENOENT}
@@ -194,19 +195,6 @@ func (in *input) remove() error {
 }
 
 func sameInode(a, b *unix.Stat_t) bool { return a.Dev == b.Dev && a.Ino == b.Ino }
-
-// splitPath cuts p before its last name, without cleaning it, as the
-// sink does: "a/../t" is t in the folder "a/..".
-func splitPath(p string) (dir, base string) {
-	i := strings.LastIndexByte(p, '/')
-	switch {
-	case i < 0:
-		return ".", p
-	case i == 0:
-		return "/", p[1:]
-	}
-	return p[:i], p[i+1:]
-}
 
 // statAt is fstatat without following a link; ok is false when name does
 // not exist.

@@ -4,6 +4,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/fpipe/fpipe/internal/iox"
 	"github.com/fpipe/fpipe/stages"
 )
 
@@ -18,7 +19,7 @@ func Verbose(f stages.Filter, w io.Writer, o Options, note string) stages.Filter
 	out := stages.Filter{Name: f.Name}
 	if f.Writer != nil {
 		out.Writer = func(dst io.Writer) (io.WriteCloser, error) {
-			cw := &countWriter{w: dst}
+			cw := &iox.CountingWriter{W: dst}
 			inner, err := f.Writer(cw)
 			if err != nil {
 				return nil, err
@@ -32,7 +33,7 @@ func Verbose(f stages.Filter, w io.Writer, o Options, note string) stages.Filter
 	}
 	if f.Reader != nil {
 		out.Reader = func(src io.Reader) (io.ReadCloser, error) {
-			cr := &countReader{r: src}
+			cr := &iox.CountingReader{R: src}
 			inner, err := f.Reader(cr)
 			if err != nil {
 				return nil, err
@@ -47,7 +48,7 @@ func Verbose(f stages.Filter, w io.Writer, o Options, note string) stages.Filter
 // line when it closes cleanly.
 type verboseWriter struct {
 	inner io.WriteCloser
-	out   *countWriter
+	out   *iox.CountingWriter
 	j     *job
 	n     int64
 	start time.Time
@@ -66,7 +67,7 @@ func (v *verboseWriter) Write(p []byte) (int, error) {
 func (v *verboseWriter) Close() error {
 	err := v.inner.Close()
 	if err == nil && v.err == nil {
-		v.j.verbose("stdin", v.n, v.out.n, time.Since(v.start), "")
+		v.j.verbose("stdin", v.n, v.out.N, time.Since(v.start), "")
 	}
 	return err
 }
@@ -89,7 +90,7 @@ func (v *verboseWriterRF) ReadFrom(r io.Reader) (int64, error) {
 // line at its clean end.
 type verboseReader struct {
 	inner io.ReadCloser
-	in    *countReader
+	in    *iox.CountingReader
 	j     *job
 	n     int64
 	start time.Time
@@ -101,7 +102,7 @@ func (v *verboseReader) Read(p []byte) (int, error) {
 	v.n += int64(n)
 	if err == io.EOF && !v.done {
 		v.done = true
-		v.j.verbose("stdin", v.in.n, v.n, time.Since(v.start), "")
+		v.j.verbose("stdin", v.in.N, v.n, time.Since(v.start), "")
 	}
 	return n, err
 }

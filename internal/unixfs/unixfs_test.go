@@ -1,4 +1,4 @@
-package unixmode
+package unixfs
 
 import (
 	"io/fs"
@@ -18,6 +18,19 @@ func TestPerm(t *testing.T) {
 	} {
 		if got := Perm(c.m); got != c.want {
 			t.Errorf("Perm(%#o) = %v, want %v", c.m, got, c.want)
+		}
+	}
+}
+
+func TestSplitPath(t *testing.T) {
+	for _, c := range []struct{ p, dir, base string }{
+		{"t", ".", "t"},
+		{"/t", "/", "t"},
+		{"a/../t", "a/..", "t"},
+		{"a/b/", "a/b", ""},
+	} {
+		if dir, base := SplitPath(c.p); dir != c.dir || base != c.base {
+			t.Errorf("SplitPath(%q) = %q, %q, want %q, %q", c.p, dir, base, c.dir, c.base)
 		}
 	}
 }
